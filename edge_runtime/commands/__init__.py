@@ -1,0 +1,1 @@
+"""The edge runtime's ``edgenn`` subcommands (same module shape as ``pipelines.commands``)."""

@@ -1,0 +1,113 @@
+"""The bundle manifest: schema version 1, validated on read, never guessed.
+
+``manifest.json`` is the one contract between ``edgenn export`` (which writes it) and the edge
+runtime (which reads it). The JSON Schema lives in ``edge_runtime/schemas/``; the checks a
+schema cannot express (unique ids, a default that exists, every model file listed with its
+sha256) are in :func:`validate_manifest`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from edge_runtime.errors import BundleError
+from edge_runtime.jsonschema_lite import validate
+
+SCHEMA_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+
+
+@cache
+def load_schema(name: str = "manifest-v1") -> dict:
+    """The JSON Schema shipped in ``edge_runtime/schemas/<name>.schema.json``."""
+    text = resources.files("edge_runtime").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def validate_manifest(manifest: Any) -> list[str]:
+    """Every problem of ``manifest`` (schema and cross-field checks), empty when valid."""
+    if not isinstance(manifest, dict):
+        return [f"$: expected a JSON object, received {type(manifest).__name__}"]
+    version = manifest.get("schema_version")
+    if version != SCHEMA_VERSION:
+        return [
+            f"$.schema_version: expected {SCHEMA_VERSION}, received {version!r} "
+            "(a bundle from another edgenn version: re-export it with this one)"
+        ]
+    errors = validate(manifest, load_schema())
+    if errors:
+        return errors
+    ids = [m["id"] for m in manifest["models"]]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        errors.append(f"$.models: id {dup!r} is used more than once")
+    if manifest["default_model"] not in ids:
+        errors.append(f"$.default_model: expected one of {ids}, received {manifest['default_model']!r}")
+    files = manifest["files"]
+    for i, model in enumerate(manifest["models"]):
+        entry = files.get(model["file"])
+        if entry is None:
+            errors.append(f"$.models[{i}].file: {model['file']!r} is not listed in $.files")
+        elif entry["sha256"] != model["sha256"] or entry["size_bytes"] != model["size_bytes"]:
+            errors.append(f"$.models[{i}]: sha256/size differ from $.files[{model['file']!r}]")
+    for path in files:
+        if path.startswith("/") or ".." in Path(path).parts or "\\" in path:
+            errors.append(f"$.files: {path!r} must be a relative path inside the bundle")
+    if manifest["task"] == "classification" and not manifest["labels"]:
+        errors.append("$.labels: a classification bundle needs its class names")
+    return errors
+
+
+def read_manifest(bundle_dir: str | Path) -> dict:
+    """Read and validate ``bundle_dir/manifest.json``; raise BundleError listing every problem."""
+    path = Path(bundle_dir) / MANIFEST_NAME
+    if not path.is_file():
+        raise BundleError(f"Expected a bundle directory with {MANIFEST_NAME}. Received: path={str(bundle_dir)!r}")
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{path}: not valid JSON ({exc})") from exc
+    errors = validate_manifest(manifest)
+    if errors:
+        raise BundleError(f"{path}: invalid manifest: " + "; ".join(errors[:10])
+                          + (f"; and {len(errors) - 10} more" if len(errors) > 10 else ""))
+    return manifest
+
+
+def dumps_manifest(manifest: dict) -> str:
+    """Serialize a manifest after validating it (writers never emit an invalid one)."""
+    errors = validate_manifest(manifest)
+    if errors:
+        raise BundleError("refusing to write an invalid manifest: " + "; ".join(errors))
+    return json.dumps(manifest, indent=2, sort_keys=False) + "\n"
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_files(bundle_dir: str | Path, manifest: dict, only: list[str] | None = None) -> None:
+    """Check the size and sha256 of bundle files (all, or ``only`` these); raise on any mismatch."""
+    root = Path(bundle_dir)
+    problems = []
+    for rel, entry in manifest["files"].items():
+        if only is not None and rel not in only:
+            continue
+        path = root / rel
+        if not path.is_file():
+            problems.append(f"{rel}: missing")
+        elif path.stat().st_size != entry["size_bytes"]:
+            problems.append(f"{rel}: size {path.stat().st_size} bytes, manifest says {entry['size_bytes']}")
+        elif sha256_file(path) != entry["sha256"]:
+            problems.append(f"{rel}: sha256 mismatch (the file was modified or corrupted)")
+    if problems:
+        raise BundleError(f"{root}: refusing to load: " + "; ".join(problems))

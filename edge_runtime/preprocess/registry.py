@@ -1,0 +1,97 @@
+"""The op registry: every classical preprocessing step, by name.
+
+An op is a pure function ``fn(batch, **params) -> batch`` over batch-first arrays, plus what the
+pipeline needs to plan around it: its output shape, an optional fit phase (for steps that learn,
+such as standardize or pca), and an operation count per sample (for the edge cost analysis).
+Parameters are the function's keyword-only arguments; their defaults are the op's defaults.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from edge_runtime.errors import ConfigError, DataError
+
+
+@dataclass(frozen=True)
+class Op:
+    """One registered step. ``state`` names the parameters that ``fit`` learns."""
+
+    name: str
+    fn: Callable[..., np.ndarray]
+    output_shape: Callable[..., tuple]
+    fit: Callable[..., dict] | None = None
+    state: tuple[str, ...] = ()
+    cost: Callable[..., int] | None = None
+    validate: Callable[..., None] | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def params(self) -> list[str]:
+        """Names a spec may set: the function's keyword-only parameters (fitted state included)."""
+        return list(self.defaults)
+
+
+OPS: dict[str, Op] = {}
+
+
+def register_op(name: str, *, output_shape, fit=None, state=(), cost=None, validate=None):
+    """Decorator: register ``fn`` as op ``name`` (see :class:`Op`)."""
+
+    def wrap(fn):
+        if name in OPS:
+            raise ValueError(f"op {name!r} is registered twice")
+        sig = inspect.signature(fn)
+        defaults = {
+            p.name: p.default
+            for p in sig.parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        }
+        OPS[name] = Op(name, fn, output_shape, fit, tuple(state), cost, validate, defaults)
+        return fn
+
+    return wrap
+
+
+def get_op(name: str) -> Op:
+    """The op called ``name``; an unknown name lists the known ones."""
+    try:
+        return OPS[name]
+    except KeyError:
+        raise ConfigError(
+            f"Unknown preprocessing op {name!r}. Expected one of: {', '.join(sorted(OPS))}"
+        ) from None
+
+
+def param_error(op: str, name: str, value: Any, allowed: str) -> ConfigError:
+    """The one message shape for a bad parameter: op, name, received value, what is allowed."""
+    return ConfigError(f"{op}: expected {name} {allowed}. Received: {name}={value!r}")
+
+
+def check_batch(x: Any, op: str, *, rank: int | tuple[int, ...] | None = 4, channels=None) -> np.ndarray:
+    """Validate a batch: ndarray, rank, non-empty, numeric, finite; return it unchanged.
+
+    ``rank`` 4 means images (N, H, W, C); ``channels`` restricts C (an int or a tuple of ints).
+    """
+    if not isinstance(x, np.ndarray):
+        raise DataError(f"{op}: expected a numpy array. Received: {type(x).__name__}")
+    ranks = (rank,) if isinstance(rank, int) else rank
+    if ranks is not None and x.ndim not in ranks:
+        layout = "(N, H, W, C)" if ranks == (4,) else f"rank {ranks}"
+        raise DataError(f"{op}: expected a batch {layout}. Received: shape={x.shape} dtype={x.dtype}")
+    if x.shape[0] == 0:
+        raise DataError(f"{op}: expected a non-empty batch. Received: shape={x.shape}")
+    if x.dtype.kind not in "uif":
+        raise DataError(f"{op}: expected an integer or float array. Received: dtype={x.dtype}")
+    if channels is not None:
+        allowed = (channels,) if isinstance(channels, int) else tuple(channels)
+        if x.shape[-1] not in allowed:
+            raise DataError(f"{op}: expected {allowed} channel(s). Received: shape={x.shape}")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise DataError(f"{op}: input holds NaN or inf. Received: shape={x.shape} dtype={x.dtype}")
+    return x

@@ -1,0 +1,167 @@
+"""The run directory: what ``edgenn train`` leaves behind and ``edgenn export`` reads.
+
+Layout (every path relative to the run directory)::
+
+    run.json        this record: config, task, labels, raw input spec, preprocessing spec, metrics
+    model.keras     the trained tf_keras model (custom layers registered in ``models``)
+    samples.npz     raw (pre-preprocessing) held-out samples for export calibration/validation:
+                    calibration_x, validation_x, validation_y, test_x, test_y
+    preprocess/     .npy files of the fitted preprocessing state
+    history.csv, metrics.json, curves.png, confusion.png, logs/, checkpoints/   (training outputs)
+
+``run.json`` is written last, so its presence with ``"status": "complete"`` marks a finished run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_runtime import __version__
+from edge_runtime.errors import DataError, UserError
+from edge_runtime.preprocess import Pipeline
+
+RUN_SCHEMA_VERSION = 1
+RUN_FILE = "run.json"
+MODEL_FILE = "model.keras"
+SAMPLES_FILE = "samples.npz"
+SAMPLE_KEYS = ("calibration_x", "validation_x", "validation_y", "test_x", "test_y")
+
+
+class RunError(UserError):
+    """A run directory is missing, incomplete or from another version."""
+
+
+@dataclass
+class Run:
+    """A finished training run, as read back from its directory."""
+
+    path: Path
+    info: dict[str, Any]
+    pipeline: Pipeline
+    samples: dict[str, np.ndarray] = field(repr=False)
+
+    @property
+    def task(self) -> str:
+        return self.info["task"]
+
+    @property
+    def labels(self) -> list[str]:
+        return self.info["labels"]
+
+    @property
+    def input(self) -> dict:
+        """Raw input spec, the same shape as the manifest's ``input``."""
+        return self.info["input"]
+
+    @property
+    def name(self) -> str:
+        return self.info["name"]
+
+    def load_model(self):
+        """The trained tf_keras model (imports TensorFlow)."""
+        from models import custom_objects
+        from models.backend import keras
+
+        return keras.models.load_model(self.path / MODEL_FILE, custom_objects=custom_objects(), compile=False)
+
+
+def save_run(
+    run_dir: str | Path,
+    *,
+    model,
+    pipeline: Pipeline,
+    config: dict,
+    task: str,
+    labels: list[str],
+    input_spec: dict,
+    samples: dict[str, np.ndarray],
+    metrics: dict | None = None,
+    dataset: dict | None = None,
+    extra: dict | None = None,
+) -> Path:
+    """Write model, samples, fitted preprocessing and finally ``run.json``; return the run path."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    missing = [k for k in SAMPLE_KEYS if k not in samples]
+    if missing:
+        raise DataError(f"save_run: samples lack {missing}; expected keys {list(SAMPLE_KEYS)}")
+    model.save(run_dir / MODEL_FILE)
+    _atomic_npz(run_dir / SAMPLES_FILE, {k: np.asarray(samples[k]) for k in SAMPLE_KEYS})
+    info = {
+        "schema_version": RUN_SCHEMA_VERSION,
+        "kind": "edgenn-run",
+        "status": "complete",
+        "name": run_dir.name,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "edgenn_version": __version__,
+        "task": task,
+        "labels": list(labels),
+        "input": input_spec,
+        "preprocessing": pipeline.to_spec(run_dir),
+        "config": config,
+        "dataset": dataset or {},
+        "metrics": metrics or {},
+        **(extra or {}),
+    }
+    _atomic_text(run_dir / RUN_FILE, json.dumps(info, indent=2, default=_json_default) + "\n")
+    return run_dir
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """Read a finished run; a missing or foreign piece raises RunError naming it."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunError(f"Expected a run directory from `edgenn train`. Received: path={str(run_dir)!r} (not a directory)")
+    info_path = run_dir / RUN_FILE
+    if not info_path.is_file():
+        raise RunError(f"{run_dir}: no {RUN_FILE}; the run is incomplete or this is not a run directory")
+    try:
+        info = json.loads(info_path.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RunError(f"{info_path}: not valid JSON ({exc})") from exc
+    if info.get("kind") != "edgenn-run" or info.get("schema_version") != RUN_SCHEMA_VERSION:
+        raise RunError(
+            f"{info_path}: expected an edgenn run of schema version {RUN_SCHEMA_VERSION}. "
+            f"Received: kind={info.get('kind')!r} schema_version={info.get('schema_version')!r}"
+        )
+    if info.get("status") != "complete":
+        raise RunError(f"{run_dir}: the run did not finish (status={info.get('status')!r}); train it again")
+    missing = [name for name in (MODEL_FILE, SAMPLES_FILE) if not (run_dir / name).exists()]
+    if missing:
+        raise RunError(f"{run_dir}: incomplete run, missing {', '.join(missing)}")
+    with np.load(run_dir / SAMPLES_FILE, allow_pickle=False) as data:
+        samples = {k: data[k] for k in data.files}
+    lacking = [k for k in SAMPLE_KEYS if k not in samples]
+    if lacking:
+        raise RunError(f"{run_dir / SAMPLES_FILE}: missing arrays {lacking}")
+    pipeline = Pipeline.from_spec(info["preprocessing"], base_dir=run_dir)
+    return Run(run_dir, info, pipeline, samples)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, "utf-8")
+    os.replace(tmp, path)
+
+
+def _atomic_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
