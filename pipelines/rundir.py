@@ -5,7 +5,8 @@ Layout (every path relative to the run directory)::
     run.json        this record: config, task, labels, raw input spec, preprocessing spec, metrics
     model.keras     the trained tf_keras model (custom layers registered in ``models``)
     samples.npz     raw (pre-preprocessing) held-out samples for export calibration/validation:
-                    calibration_x, validation_x, validation_y, test_x, test_y
+                    calibration_x, validation_x, validation_y, test_x, test_y; optionally
+                    finetune_x, finetune_y (labelled training samples for export's fine-tuning)
     preprocess/     .npy files of the fitted preprocessing state
     history.csv, metrics.json, curves.png, confusion.png, logs/, checkpoints/   (training outputs)
 
@@ -32,6 +33,8 @@ RUN_FILE = "run.json"
 MODEL_FILE = "model.keras"
 SAMPLES_FILE = "samples.npz"
 SAMPLE_KEYS = ("calibration_x", "validation_x", "validation_y", "test_x", "test_y")
+#: optional raw labelled training samples (up to ~2,000) that export fine-tunes tfmot variants on
+OPTIONAL_SAMPLE_KEYS = ("finetune_x", "finetune_y")
 
 
 class RunError(UserError):
@@ -93,7 +96,8 @@ def save_run(
     if missing:
         raise DataError(f"save_run: samples lack {missing}; expected keys {list(SAMPLE_KEYS)}")
     model.save(run_dir / MODEL_FILE)
-    _atomic_npz(run_dir / SAMPLES_FILE, {k: np.asarray(samples[k]) for k in SAMPLE_KEYS})
+    kept = SAMPLE_KEYS + tuple(k for k in OPTIONAL_SAMPLE_KEYS if k in samples)
+    _atomic_npz(run_dir / SAMPLES_FILE, {k: np.asarray(samples[k]) for k in kept})
     info = {
         "schema_version": RUN_SCHEMA_VERSION,
         "kind": "edgenn-run",
