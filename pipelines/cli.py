@@ -16,6 +16,7 @@ from edge_runtime.errors import UserError
 
 #: subcommand name -> module with HELP, add_arguments(parser), run(args) -> int
 COMMANDS: dict[str, str] = {
+    "robustness": "pipelines.commands.robustness",
 }
 
 

@@ -51,7 +51,7 @@ def train(model, x, y, epochs=30):
     return model
 
 
-def save_digits_run(run_dir, model, x, y, *, pipeline_spec=({"op": "scale"},)):
+def save_digits_run(run_dir, model, x, y, *, pipeline_spec=({"op": "scale"},), input_spec=DIGITS_INPUT):
     """A run directory holding ``model`` with a raw-pixel pipeline and the last 300 digits as held-out samples."""
     from pipelines.rundir import save_run
 
@@ -60,4 +60,4 @@ def save_digits_run(run_dir, model, x, y, *, pipeline_spec=({"op": "scale"},)):
     samples = {"calibration_x": held_x[:50], "validation_x": held_x, "validation_y": held_y,
                "test_x": held_x, "test_y": held_y}
     return save_run(run_dir, model=model, pipeline=pipeline, config={"name": "digits"}, task="classification",
-                    labels=[str(i) for i in range(10)], input_spec=DIGITS_INPUT, samples=samples)
+                    labels=[str(i) for i in range(10)], input_spec=input_spec, samples=samples)

@@ -1,0 +1,155 @@
+"""`edgenn robustness`: FGSM crafted in raw input space through the preprocessing, measured per variant."""
+
+import json
+
+import numpy as np
+import pytest
+
+from edge_runtime.errors import ConfigError, UserError
+from tests.pipelines.digits_models import DIGITS_INPUT, cnn, digits_uint8, mlp, save_digits_run, train
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return digits_uint8()
+
+
+@pytest.fixture(scope="module")
+def mlp_run(tmp_path_factory, digits):
+    x, y = digits
+    return save_digits_run(tmp_path_factory.mktemp("mlp") / "mlp", train(mlp(), x[:1400], y[:1400], epochs=20), x, y)
+
+
+@pytest.fixture(scope="module")
+def cnn_run(tmp_path_factory, digits):
+    x, y = digits
+    return save_digits_run(tmp_path_factory.mktemp("cnn") / "cnn", train(cnn(), x[:1400], y[:1400], epochs=15), x, y)
+
+
+def test_crafting_through_scale_and_flatten_equals_fgsm_on_the_scaled_flat_input(tmp_path, digits):
+    from models.backend import keras
+    from pipelines.adversarial import fgsm
+    from pipelines.robustness import craft
+    from pipelines.rundir import load_run
+
+    x, y = digits
+    keras.utils.set_random_seed(5)
+    flat = keras.Sequential([keras.layers.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+    run = load_run(save_digits_run(tmp_path / "flat", flat, x, y,
+                                   pipeline_spec=({"op": "scale", "divisor": 255.0}, {"op": "flatten"})))
+    raw, labels = x[:50], y[:50]
+    adversarial = craft(run, raw, labels, [0.0, 0.1])
+    assert adversarial[0.1].dtype == np.uint8 and adversarial[0.1].shape == raw.shape
+    np.testing.assert_array_equal(adversarial[0.0], raw)
+    expected = fgsm(flat, raw.reshape(50, 64) / 255.0, labels, 0.1)
+    np.testing.assert_array_equal(adversarial[0.1], np.rint(expected * 255).astype(np.uint8).reshape(raw.shape))
+    step = np.abs(adversarial[0.1].astype(int) - raw)
+    assert step.max() == round(0.1 * 255) and set(np.unique(step)) <= {0, *range(1, 27)}
+
+
+def test_float_model_accuracy_falls_with_eps_and_starts_at_its_clean_accuracy(mlp_run):
+    from pipelines.robustness import evaluate
+    from pipelines.rundir import load_run
+
+    run = load_run(mlp_run)
+    result = evaluate(run, [0.2, 0.0, 0.1], limit=200)
+    assert result["eps"] == [0.0, 0.1, 0.2] and result["samples"] == 200
+    (keras_series,) = result["series"]
+    x, y = run.samples["test_x"][:200], run.samples["test_y"][:200]
+    clean = np.mean(run.load_model().predict(x / 255.0, verbose=0).argmax(1) == y)
+    assert keras_series["model_id"] == "keras-float"
+    assert keras_series["accuracy"][0] == pytest.approx(clean) and clean > 0.9
+    assert keras_series["accuracy"] == sorted(keras_series["accuracy"], reverse=True)
+    assert keras_series["accuracy"][2] < clean - 0.3
+    assert result["max_perturbation"] == pytest.approx([0.0, 26 / 255, 51 / 255])
+    assert result["attack"]["crafted_on"]["surrogate"] is False
+
+
+def test_a_non_differentiable_pipeline_needs_a_surrogate_and_the_output_says_so(mlp_run, cnn_run, monkeypatch):
+    from pipelines import robustness
+    from pipelines.rundir import load_run
+
+    target = load_run(mlp_run)
+    with monkeypatch.context() as patch:
+        patch.delitem(robustness.DIFFERENTIABLE_OPS, "scale")  # stands in for hog in the hybrid's pipeline
+        with pytest.raises(UserError, match="--surrogate"):
+            robustness.evaluate(target, [0.0, 0.1], limit=100)
+    result = robustness.evaluate(target, [0.0, 0.2], surrogate=load_run(cnn_run), limit=200)
+    assert result["attack"]["crafted_on"] == {"run": str(cnn_run), "name": "cnn", "surrogate": True}
+    assert "surrogate 'cnn'" in result["attack"]["note"] and "transfer" in result["attack"]["note"]
+    clean, attacked = result["series"][0]["accuracy"]
+    assert attacked < clean - 0.1  # FGSM examples of the CNN transfer to the MLP
+    assert "surrogate" in robustness.format_table(result)
+
+
+def test_a_surrogate_must_share_the_raw_input_and_labels(mlp_run, tmp_path, digits):
+    from models.backend import keras
+    from pipelines.robustness import evaluate
+    from pipelines.rundir import load_run
+
+    x, y = digits
+    other = keras.Sequential([keras.layers.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    small_input = {**DIGITS_INPUT, "shape": [4, 4, 1]}
+    run_dir = save_digits_run(tmp_path / "small", other, x[:, ::2, ::2], y, input_spec=small_input)
+    with pytest.raises(ConfigError, match="input shape"):
+        evaluate(load_run(mlp_run), [0.1], surrogate=load_run(run_dir))
+
+
+def test_chart_table_and_json_are_written(mlp_run, tmp_path):
+    from PIL import Image
+
+    from pipelines.robustness import evaluate, format_table, plot, write_json
+    from pipelines.rundir import load_run
+
+    result = evaluate(load_run(mlp_run), [0.0, 0.05], limit=100)
+    png = plot([result, {**result, "target": {**result["target"], "name": "other"}}], tmp_path / "chart.png")
+    with Image.open(png) as image:
+        assert image.size == (640, 420) and image.format == "PNG"
+    table = format_table(result)
+    assert "keras-float" in table and "eps=0.05" in table
+    saved = json.loads(write_json(result, tmp_path / "out" / "robustness.json").read_text())
+    assert saved == result and not list((tmp_path / "out").glob("*.tmp"))
+
+
+def test_eps_lists_parse_sorted_and_bad_values_are_named():
+    from pipelines.robustness import parse_eps
+
+    assert parse_eps("0.1,0,0.05,0.1") == [0.0, 0.05, 0.1]
+    for bad in ("0,x", "-0.1", ","):
+        with pytest.raises(ConfigError, match="eps="):
+            parse_eps(bad)
+
+
+def test_cli_prints_the_table_and_writes_chart_and_json(mlp_run, tmp_path, capsys):
+    from pipelines.cli import main
+
+    assert main(["robustness", str(mlp_run), "--eps", "0,0.1", "--limit", "100", "--out", str(tmp_path / "out"),
+                 "--json", str(tmp_path / "r.json")]) == 0
+    printed = capsys.readouterr().out
+    assert "keras-float" in printed and "eps=0.1" in printed
+    result = json.loads((tmp_path / "out" / "robustness.json").read_text())
+    assert result == json.loads((tmp_path / "r.json").read_text())
+    assert result["chart"] == "robustness.png" and (tmp_path / "out" / "robustness.png").is_file()
+
+
+def test_cli_refuses_what_is_neither_a_run_nor_a_bundle_and_a_bad_eps(tmp_path, mlp_run, capsys):
+    from pipelines.cli import main
+
+    assert main(["robustness", str(tmp_path)]) == 2
+    assert "Expected a run directory (run.json) or a bundle" in capsys.readouterr().err
+    assert main(["robustness", str(mlp_run), "--eps", "0,-1"]) == 2
+    assert "eps='0,-1'" in capsys.readouterr().err
+
+
+def test_a_bundle_names_its_run_in_the_manifest_or_takes_run(tmp_path, mlp_run):
+    from pipelines.robustness import resolve_target
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "manifest.json").write_text(json.dumps({"training": {"run_dir": str(mlp_run)}}))
+    assert resolve_target(bundle) == (mlp_run, bundle)
+    assert resolve_target(bundle, run=tmp_path / "elsewhere") == (tmp_path / "elsewhere", bundle)
+    (bundle / "manifest.json").write_text(json.dumps({"training": {}}))
+    with pytest.raises(UserError, match="pass --run RUN_DIR"):
+        resolve_target(bundle)
+    assert resolve_target(mlp_run) == (mlp_run, None)
