@@ -33,6 +33,31 @@ def features_spec(feature_names: list[str]) -> dict[str, Any]:
             "feature_names": [str(n) for n in feature_names]}
 
 
+def as_images(x: np.ndarray, what: str) -> np.ndarray:
+    """``x`` as uint8 (N, H, W, C): a channel axis is added to (N, H, W); values must fit 0-255."""
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+        raise DataError(f"Expected {what} images shaped (N, H, W) or (N, H, W, 1|3). Received: shape={x.shape}")
+    if x.dtype != np.uint8:
+        if not np.issubdtype(x.dtype, np.integer) or (x.size and (x.min() < 0 or x.max() > 255)):
+            raise DataError(f"Expected {what} images of uint8 values 0-255. Received: dtype={x.dtype}")
+        x = x.astype(np.uint8)
+    return x
+
+
+def as_class_labels(y: np.ndarray, what: str) -> np.ndarray:
+    """``y`` as int64 class indices (N,): non-negative integers, a trailing axis of 1 is dropped."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer) or (y.size and y.min() < 0):
+        raise DataError(f"Expected {what} labels as non-negative integers of shape (N,). "
+                        f"Received: dtype={y.dtype}, shape={y.shape}")
+    return y.astype(np.int64)
+
+
 @dataclass
 class Dataset:
     """A loaded dataset with deterministic train / val / test splits.

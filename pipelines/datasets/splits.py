@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.errors import ConfigError
+from edge_runtime.errors import ConfigError, DataError
 
-from .record import Dataset
+from .record import Dataset, image_spec
 
 
 def check_fractions(val_fraction: float, test_fraction: float) -> None:
@@ -90,3 +90,33 @@ def split_official(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
     return Dataset(x_train=x_train[train], y_train=y_train[train], x_val=x_train[val], y_val=y_train[val],
                    x_test=x_test, y_test=y_test, official_test=True,
                    split_note=f"official test, val stratified from train with seed {seed}", **record)
+
+
+def split_parts(parts: dict[str, tuple[np.ndarray, np.ndarray]], *, options: Any, where: str,
+                class_names: list[str] | None = None, **record: Any) -> Dataset:
+    """A classification Dataset from a source's image parts ``{"train": (x, y), "test": (x, y)}``.
+
+    Both parts present: the test part stays the official test set. One part: all three splits are
+    cut from it. Images and labels must pair up and share one shape; class names default to
+    "0".."K-1". ``where`` names the source in errors.
+    """
+    parts = {k: v for k, v in parts.items() if v is not None}
+    if not parts:
+        raise DataError(f"Expected a train and/or a test part in {where}. Received: neither")
+    for split, (x, y) in parts.items():
+        if len(x) != len(y):
+            raise DataError(f"Expected as many labels as images in {where} ({split}). "
+                            f"Received: {len(x)} images, {len(y)} labels")
+    shapes = {x.shape[1:] for x, _ in parts.values()}
+    if len(shapes) > 1:
+        raise DataError(f"Expected train and test images of one shape in {where}. Received: {sorted(shapes)}")
+    if class_names is None:
+        class_names = [str(c) for c in range(int(max(y.max(initial=0) for _, y in parts.values())) + 1)]
+    record = {"task": "classification", "class_names": class_names, "input_spec": image_spec(shapes.pop()),
+              **record}
+    if len(parts) == 2:
+        return split_official(*parts["train"], *parts["test"], seed=options.seed,
+                              val_fraction=options.val_fraction, **record)
+    x, y = next(iter(parts.values()))
+    return split_pool(x, y, seed=options.seed, val_fraction=options.val_fraction,
+                      test_fraction=options.test_fraction, **record)
