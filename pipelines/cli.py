@@ -2,7 +2,8 @@
 
 Start-up imports only argparse and the command modules (which import nothing heavy at top
 level), so ``edgenn --version`` and the edge commands never load TensorFlow. A ``UserError``
-prints one line and exits 2; ``--verbose`` shows the traceback instead.
+prints one line and exits 2 (so does a missing optional dependency, naming the extra to install);
+``--verbose`` (before or after the subcommand) shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from edge_runtime.errors import UserError
 
 #: subcommand name -> module with HELP, add_arguments(parser), run(args) -> int
 COMMANDS: dict[str, str] = {
+    "datasets": "pipelines.commands.datasets",
     "robustness": "pipelines.commands.robustness",
+}
+
+#: top-level module -> the extra that installs it, so a partial install names what to add
+EXTRA_OF_MODULE: dict[str, str] = {
+    **dict.fromkeys(("tensorflow", "tf_keras", "tensorflow_model_optimization", "tf2onnx", "onnx", "sympy",
+                     "matplotlib", "sklearn", "mlxtend"), "train"),
+    **dict.fromkeys(("ai_edge_litert", "onnxruntime", "numpy", "PIL"), "edge"),
 }
 
 
@@ -50,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             raise
         print(f"edgenn {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:  # a dependency of an extra this install lacks
+        extra = EXTRA_OF_MODULE.get((exc.name or "").partition(".")[0])
+        if extra is None or args.verbose:
+            raise
+        print(f"edgenn {args.command}: error: Expected {exc.name} (needed by this command). Received: not installed. "
+              f'Install it with: pip install "edgenn[{extra}]"', file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"edgenn {args.command}: interrupted", file=sys.stderr)

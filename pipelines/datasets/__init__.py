@@ -7,7 +7,14 @@ package loads only numpy: TensorFlow, scikit-learn and Pillow are imported by th
 
 from __future__ import annotations
 
-from . import csv_set, folder, idx, keras_sets, mnist5k, sklearn_sets, truth_tables  # noqa: F401  (each registers its datasets)
+# each module registers its datasets; this order is the order of `edgenn datasets`
+from . import mnist5k, sklearn_sets, truth_tables  # noqa: F401
+
+# isort: split
+from . import keras_sets  # noqa: F401
+
+# isort: split
+from . import csv_set, folder, idx  # noqa: F401
 from .record import Dataset, features_spec, image_spec
 from .registry import DATASETS, DatasetInfo, LoadOptions, load, resolve
 from .splits import split_indices

@@ -65,8 +65,7 @@ def _availability(entry: KerasSet):
     def available() -> tuple[bool, str]:
         where = keras_cache() / "datasets"
         if not is_cached(entry):
-            return False, (f"not cached in {where}; downloads {entry.download} on first use "
-                           f"(offline: {OFFLINE_ALTERNATIVES})")
+            return False, f"not cached in {where} (downloads {entry.download}; offline: mnist-5k, npz:PATH, idx:DIR)"
         has_keras, why = module_available("tf_keras", "train", "tf_keras")
         return (True, f"cached in {where}") if has_keras else (False, f"cached in {where}, but {why}")
 
