@@ -1,9 +1,10 @@
 """``folder:DIR``: one subfolder per class, images of any size and mode, labels from sorted names.
 
 The target raw input is chosen deterministically from the images themselves: the most common size
-(ties: the larger, then the taller) and "L" when every image is grayscale, else "RGB". Every image
-is converted and bilinearly resized to it with Pillow. Unreadable files fail the load naming the
-path, or with ``on_error="skip"`` are left out, logged and listed in ``Dataset.skipped``.
+(ties: the larger, then the taller) and "L" when every image is grayscale, else "RGB". Images are
+decoded by the device's own decoder, ``edge_runtime.images.load_image`` (Pillow: convert, then
+bilinear resize), so training sees exactly what the device will. Unreadable files fail the load
+naming the path, or with ``on_error="skip"`` are left out, logged and listed in ``Dataset.skipped``.
 
 For training that streams from disk: ``index_folder`` (paths, labels, class names), ``scan_folder``
 (the same plus the chosen ``input_spec`` and skipped files) and ``decode_image``.
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime.errors import DataError, require
+from edge_runtime.images import expand_paths, load_image
 
 from .record import image_spec
 from .registry import LoadOptions, module_available, register
@@ -44,11 +46,10 @@ def _pil():
     return require("PIL.Image", "edge", "reading image folders")
 
 
-def _unreadable(path: Path, exc: Exception, on_error: str, skipped: list[tuple[str, str]]) -> None:
+def _unreadable(path: str | Path, reason: str, on_error: str, skipped: list[tuple[str, str]]) -> None:
     """Fail naming ``path``, or record and log it when the user asked to skip."""
-    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'cannot decode'}"
     if on_error != "skip":
-        raise DataError(f"Expected a readable image (or on_error='skip'). Received: {path} ({reason})") from exc
+        raise DataError(f"Expected a readable image (or on_error='skip'). Received: {path} ({reason})")
     skipped.append((str(path), reason))
     log.warning("skipped unreadable image %s (%s)", path, reason)
 
@@ -63,12 +64,6 @@ def class_folders(directory: Path) -> list[Path]:
         found = f"1 class ({classes[0].name})" if classes else "no subfolders"
         raise DataError(f"Expected at least 2 class subfolders in {directory}. Received: {found}")
     return classes
-
-
-def class_files(folder: Path) -> list[Path]:
-    """Every non-hidden file under ``folder`` (nested folders included), sorted."""
-    return sorted(p for p in folder.rglob("*")
-                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 def choose_input_spec(sizes: list[tuple[int, int]], modes: list[str]) -> dict[str, Any]:
@@ -86,13 +81,13 @@ def scan_folder(directory: str | Path, on_error: str = "fail") -> FolderIndex:
     paths, labels, sizes, modes, skipped = [], [], [], [], []
     classes = class_folders(directory)
     for label, folder in enumerate(classes):
-        for path in class_files(folder):
+        for path in expand_paths([folder]):  # sorted, nested folders included, hidden files skipped
             try:
                 with image.open(path) as img:
                     sizes.append(img.size)
                     modes.append(img.mode)
             except Exception as exc:  # Pillow raises UnidentifiedImageError, OSError, ValueError, ...
-                _unreadable(path, exc, on_error, skipped)
+                _unreadable(path, f"{type(exc).__name__}: {exc}", on_error, skipped)
                 continue
             paths.append(str(path))
             labels.append(label)
@@ -111,18 +106,8 @@ def index_folder(directory: str | Path, on_error: str = "fail") -> tuple[list[st
 
 
 def decode_image(path: str | Path, input_spec: dict[str, Any]) -> np.ndarray:
-    """The image at ``path`` as uint8 (H, W, C) of ``input_spec``: converted to its color, resized bilinearly."""
-    image = _pil()
-    height, width, channels = input_spec["shape"]
-    try:
-        with image.open(path) as img:
-            img = img.convert(input_spec["color"])
-            if img.size != (width, height):
-                img = img.resize((width, height), image.Resampling.BILINEAR)
-            array = np.asarray(img, dtype=np.uint8)
-    except Exception as exc:  # a truncated or corrupt file fails only when decoded
-        raise DataError(f"Expected a readable image. Received: {path} ({type(exc).__name__}: {exc})") from exc
-    return array.reshape(height, width, channels)
+    """The image at ``path`` as uint8 (H, W, C) of ``input_spec``, decoded exactly as on the device."""
+    return load_image(path, input_spec)
 
 
 def _available() -> tuple[bool, str]:
@@ -139,7 +124,7 @@ def load_folder(argument: str | None, options: LoadOptions):
         try:
             images.append(decode_image(path, index.input_spec))
         except DataError as exc:
-            _unreadable(Path(path), exc.__cause__ or exc, options.on_error, skipped)
+            _unreadable(path, str(exc).removeprefix(f"{path}: "), options.on_error, skipped)
             continue
         labels.append(label)
     y = np.asarray(labels, dtype=np.int64)
