@@ -19,6 +19,11 @@ from edge_runtime.errors import UserError
 COMMANDS: dict[str, str] = {
     "datasets": "pipelines.commands.datasets",
     "robustness": "pipelines.commands.robustness",
+    "train": "pipelines.commands.train",
+    "export": "pipelines.commands.export",
+    "predict": "edge_runtime.commands.predict",
+    "bench": "edge_runtime.commands.bench",
+    "inspect": "edge_runtime.commands.inspect",
 }
 
 #: top-level module -> the extra that installs it, so a partial install names what to add
