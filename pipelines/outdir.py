@@ -1,0 +1,76 @@
+"""Claiming a training output directory: new, resume the same run, or refuse to mix two runs.
+
+``train-state.json`` records the fingerprint of the resolved config (sha256). Re-running the same
+config in the same directory resumes it (or reports it finished); a different config, or a
+directory of other files, is refused unless ``--overwrite`` (which empties a run directory only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from edge_runtime.errors import UserError
+
+STATE_FILE = "train-state.json"
+#: config keys that do not change what is trained (so changing them still resumes)
+NEUTRAL_KEYS = {("train", "verbose"), ("train", "strategy")}
+
+
+class OutDirError(UserError):
+    """The output directory holds something that must not be mixed with this run."""
+
+
+def fingerprint(config: dict) -> str:
+    """sha256 of the config without the keys that do not change the result."""
+    data = json.loads(json.dumps(config, default=str))
+    for section, key in NEUTRAL_KEYS:
+        data.get(section, {}).pop(key, None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def read_state(out: Path) -> dict:
+    try:
+        data = json.loads((out / STATE_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and data.get("kind") == "edgenn-train" else {}
+
+
+def write_state(out: Path, config: dict, status: str, **extra) -> None:
+    data = {"kind": "edgenn-train", "fingerprint": fingerprint(config), "status": status, **extra}
+    tmp = out / (STATE_FILE + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
+    os.replace(tmp, out / STATE_FILE)
+
+
+def claim(out: str | Path, config: dict, *, overwrite: bool = False) -> str:
+    """Prepare ``out`` for ``config``: returns "new", "resume" or "complete"."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutDirError(f"Expected an output directory. Received: out={str(out)!r} (an existing file)")
+    if not out.exists() or not any(out.iterdir()):
+        out.mkdir(parents=True, exist_ok=True)
+        write_state(out, config, "running")
+        return "new"
+    state = read_state(out)
+    ours = bool(state) or (out / "run.json").is_file()
+    if not ours:
+        raise OutDirError(
+            f"Expected an empty directory or a run directory of `edgenn train`. "
+            f"Received: out={str(out)!r} holds other files; choose another --out"
+        )
+    if overwrite:
+        for child in out.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        write_state(out, config, "running")
+        return "new"
+    if state.get("fingerprint") != fingerprint(config):
+        raise OutDirError(
+            f"Expected {str(out)!r} to hold this config's run (re-running resumes it). "
+            "Received: a run of a different config; pass --overwrite to replace it or choose another --out"
+        )
+    return "complete" if state.get("status") == "complete" and (out / "run.json").is_file() else "resume"

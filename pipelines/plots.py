@@ -1,0 +1,93 @@
+"""Charts written next to a run: learning curves, the confusion matrix, a sweep's curves.
+
+matplotlib with the Agg backend (no display needed); every function writes one PNG and
+returns its path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def learning_curves(history: dict[str, list[float]], path: str | Path, title: str = "") -> Path:
+    """Train vs validation loss (left) and metric (right) per epoch: the gap shows overfitting."""
+    plt = _pyplot()
+    metric = next((k for k in history if not k.startswith(("val_", "loss", "lr", "epoch"))), None)
+    panels = [("loss", "loss")] + ([(metric, metric)] if metric else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
+    for ax, (key, label) in zip(axes[0], panels, strict=True):
+        epochs = range(1, len(history.get(key, [])) + 1)
+        ax.plot(epochs, history.get(key, []), label=f"train {label}")
+        if f"val_{key}" in history:
+            ax.plot(range(1, len(history[f"val_{key}"]) + 1), history[f"val_{key}"], label=f"validation {label}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, plt, path)
+
+
+def confusion(matrix, class_names: list[str], path: str | Path, title: str = "") -> Path:
+    """The confusion matrix with counts in the cells (rows true, columns predicted)."""
+    import numpy as np
+
+    plt = _pyplot()
+    matrix = np.asarray(matrix)
+    size = max(4.0, 0.5 * len(class_names) + 2)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(class_names)), class_names, rotation=90 if len(class_names) > 10 else 0)
+    ax.set_yticks(range(len(class_names)), class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
+                color="white" if count > threshold else "black")
+    ax.set_title(title or "confusion matrix")
+    fig.tight_layout()
+    return _save(fig, plt, path)
+
+
+def sweep_curves(runs: list[tuple[str, dict[str, list[float]]]], key: str, path: str | Path, title: str = "") -> Path:
+    """One line per run of ``history[key]`` (e.g. val_loss), log scale when values span decades."""
+    import math
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    values = []
+    for label, history in runs:
+        series = [v if math.isfinite(v) else float("nan") for v in history.get(key, [])]
+        values += [v for v in series if math.isfinite(v)]
+        ax.plot(range(1, len(series) + 1), series, marker="o", markersize=3, label=label)
+    if values and min(values) > 0 and max(values) / min(values) > 30:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(key)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(title or f"{key} per epoch")
+    fig.tight_layout()
+    return _save(fig, plt, path)
+
+
+def _save(fig, plt, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
