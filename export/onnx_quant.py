@@ -1,0 +1,77 @@
+"""onnxruntime quantization of an ONNX model: static QDQ int8 (calibrated) and dynamic int8.
+
+Static: ``quant_pre_process`` (shape inference and graph optimization, which needs sympy), then
+``quantize_static`` in QDQ format with int8 activations and weights (S8S8, what ORT recommends on
+CPU), per-channel weights optional, calibrated on the same representative set as TFLite int8.
+Dynamic: int8 weights, activations quantized per inference (MatMulInteger / ConvInteger).
+Measure the speed of both: on x86 at batch 1 neither is faster than fp32 (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from export.errors import ExportError
+from export.keras2onnx import check_onnx
+
+
+class _ArrayReader:
+    """An onnxruntime CalibrationDataReader over a float32 array, one sample per batch."""
+
+    def __init__(self, input_name: str, x: np.ndarray):
+        self._rows = iter(np.asarray(x, dtype=np.float32))
+        self._name = input_name
+
+    def get_next(self):
+        row = next(self._rows, None)
+        return None if row is None else {self._name: row[None, ...]}
+
+
+def onnx2int8(onnx_bytes: bytes, representative: np.ndarray, per_channel: bool = True) -> bytes:
+    """Static QDQ S8S8 quantization calibrated (MinMax) on ``representative``."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    with tempfile.TemporaryDirectory(prefix="edgenn-ortq-") as tmp:
+        src, pre, out = Path(tmp, "fp32.onnx"), Path(tmp, "pre.onnx"), Path(tmp, "int8.onnx")
+        src.write_bytes(onnx_bytes)
+        try:
+            quant_pre_process(str(src), str(pre), skip_symbolic_shape=False)
+        except Exception as exc:  # symbolic shape inference raises plain exceptions
+            raise ExportError(f"onnxruntime quant_pre_process failed: {exc}") from exc
+        reader = _ArrayReader(_input_name(onnx_bytes), representative)
+        quantize_static(
+            str(pre), str(out), reader,
+            quant_format=QuantFormat.QDQ,
+            activation_type=QuantType.QInt8,
+            weight_type=QuantType.QInt8,
+            per_channel=per_channel,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
+        data = out.read_bytes()
+    check_onnx(data)
+    return data
+
+
+def onnx2dynamic(onnx_bytes: bytes) -> bytes:
+    """Dynamic int8: weights quantized offline, activation ranges computed at run time."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(prefix="edgenn-ortq-") as tmp:
+        src, out = Path(tmp, "fp32.onnx"), Path(tmp, "dynamic.onnx")
+        src.write_bytes(onnx_bytes)
+        quantize_dynamic(str(src), str(out), weight_type=QuantType.QInt8)
+        data = out.read_bytes()
+    check_onnx(data)
+    return data
+
+
+def _input_name(onnx_bytes: bytes) -> str:
+    import onnx
+
+    graph = onnx.load_from_string(onnx_bytes).graph
+    initializers = {init.name for init in graph.initializer}
+    return next(i.name for i in graph.input if i.name not in initializers)

@@ -1,0 +1,78 @@
+"""``edgenn export RUN_DIR``: every requested variant of a trained run, validated, in one bundle."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+HELP = "export a trained run to a validated bundle of TFLite and ONNX models"
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _threshold(value: str) -> tuple[str, str, float]:
+    """PRECISION.CHECK=VALUE, e.g. int8.top1_agreement=0.97."""
+    try:
+        key, number = value.split("=", 1)
+        precision, check = key.split(".", 1)
+        return precision, check, float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected PRECISION.CHECK=VALUE (e.g. int8.top1_agreement=0.97), received {value!r}"
+        ) from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `edgenn train`")
+    parser.add_argument("--variants", type=_csv, default=None,
+                        help="comma-separated variants (default: every default variant the model supports); "
+                             "see --list-variants")
+    parser.add_argument("--formats", type=_csv, default=("tflite", "onnx"), help="tflite,onnx (default: both)")
+    parser.add_argument("--out", default=None, help="bundle path (default: RUN_DIR/bundle, or bundle.zip with --zip)")
+    parser.add_argument("--zip", action="store_true", help="write the bundle as one .zip file")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing bundle at --out")
+    parser.add_argument("--calibration-samples", type=int, default=200, help="int8 representative samples (200)")
+    parser.add_argument("--validation-samples", type=int, default=1000, help="samples compared with Keras (1000)")
+    parser.add_argument("--opset", type=int, default=17, help="ONNX opset (17)")
+    parser.add_argument("--no-per-channel", dest="per_channel", action="store_false",
+                        help="onnx int8: one weight scale per tensor instead of per channel")
+    parser.add_argument("--sparsity", type=float, default=0.8, help="pruned variants: target sparsity (0.8)")
+    parser.add_argument("--clusters", type=int, default=16, help="clustered variants: clusters per layer (16)")
+    parser.add_argument("--finetune-epochs", type=int, default=3, help="tfmot fine-tuning epochs (3)")
+    parser.add_argument("--threshold", type=_threshold, action="append", default=[], metavar="PRECISION.CHECK=VALUE",
+                        help="override a validation threshold, e.g. int8.top1_agreement=0.97 (repeatable)")
+    parser.add_argument("--json", metavar="FILE", help="also write the manifest to FILE")
+    parser.add_argument("--list-variants", action="store_true", help="print the known variants and exit")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_variants:
+        from export.variants import describe
+
+        for row in describe():
+            formats = ", ".join(f"{f}:{p}" for f, p in row["formats"].items())
+            print(f"{row['variant']:<15} {'default' if row['default'] else '       '}  {formats:<32} {row['description']}")
+        return 0
+    from export.config import ExportConfig
+    from export.exporter import export_run
+
+    thresholds: dict[str, dict[str, float]] = {}
+    for precision, check, value in args.threshold:
+        thresholds.setdefault(precision, {})[check] = value
+    config = ExportConfig(
+        variants=args.variants, formats=args.formats, calibration_samples=args.calibration_samples,
+        validation_samples=args.validation_samples, opset=args.opset, per_channel=args.per_channel,
+        sparsity=args.sparsity, clusters=args.clusters, finetune_epochs=args.finetune_epochs, thresholds=thresholds,
+    )
+    manifest = export_run(args.run_dir, args.out, config, overwrite=args.overwrite, as_zip=args.zip)
+    for model in manifest["models"]:
+        v, acc = model["validation"], model["accuracy"]
+        agreement = "-" if v["top1_agreement"] is None else f"{v['top1_agreement']:.4f}"
+        print(f"{model['id']:<22} {model['precision']:<16} {model['size_bytes']:>10,} B  gzip {model['gzip_bytes']:>10,} B"
+              f"  agreement {agreement}  {acc['metric']} {acc['value']:.4f}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(manifest, handle, indent=2)
+    return 0
