@@ -168,10 +168,9 @@ class Timeline:
 
 
 def _any_throttled(snap: dict) -> bool | None:
+    """The board's "throttled now" flag (Raspberry Pi get_throttled), None where there is none."""
     bits = snap.get("throttled")
-    if not bits:
-        return None
-    return any(bool(v) for k, v in bits.items() if "now" in k or k in ("throttled", "under_voltage"))
+    return None if not bits else bool(bits.get("any_now"))
 
 
 def sustained_verdict(points: list[dict]) -> dict:
@@ -280,7 +279,11 @@ def bench_one(bundle, model_id: str, backend: str | None, threads: int, settings
 
 
 def _throttled(before: dict, after: dict, timeline: Timeline | None) -> bool | None:
+    """Throttled during the run: flagged now, newly flagged "since boot", or a sustained-run verdict."""
     flags = [_any_throttled(before), _any_throttled(after)]
+    b, a = before.get("throttled") or {}, after.get("throttled") or {}
+    if a:
+        flags.append(any(bool(v) and not b.get(k) for k, v in a.items() if k.endswith("_occurred")))
     if timeline is not None:
         flags += [p["throttled"] for p in timeline.points]
         if sustained_verdict(timeline.points)["throttling_suspected"]:
@@ -289,8 +292,8 @@ def _throttled(before: dict, after: dict, timeline: Timeline | None) -> bool | N
     return any(known) if known else None
 
 
-def device_facts() -> dict:
-    """Device facts for the report (from ``edge_runtime.device`` when present, else the basics)."""
+def device_facts(root: str = "/") -> dict:
+    """Device facts for the report (``edge_runtime.device``), or the basics if it is not installed."""
     try:
         from edge_runtime.device import device_facts as facts
     except ImportError:
@@ -302,7 +305,7 @@ def device_facts() -> dict:
                 "cores": os.cpu_count(), "arch": platform.machine(),
                 "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
                 "runtimes": runtime_versions(), "governor": None, "virtual_machine": None, "board": None}
-    return facts()
+    return facts(root)
 
 
 def run_bench(bundle, model_ids: list[str | None], backend: str | None, settings: BenchSettings,
@@ -324,7 +327,7 @@ def run_bench(bundle, model_ids: list[str | None], backend: str | None, settings
     return {
         "schema_version": SCHEMA_VERSION, "kind": "edgenn-bench",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "device": device_facts(),
+        "device": device_facts(settings.probe_root),
         "bundle": {"name": bundle.name, "path": str(bundle.source),
                    "task": bundle.manifest.get("task"), "bare": bundle.bare, "notes": bundle.notes},
         "settings": {"runs": None if settings.duration_s else settings.runs, "warmup": settings.warmup,
