@@ -83,7 +83,7 @@ def tflite_tensors(data: bytes) -> tuple[list[dict], list[dict]]:
 def tflite_ops(data: bytes) -> dict[str, int]:
     """Operator counts (e.g. {"CONV_2D": 2, "FULLY_CONNECTED": 1})."""
     interpreter = _tflite_interpreter(data)
-    # _get_ops_details is LiteRT's only op listing; see export/workarounds.py
+    # _get_ops_details is the interpreter's only op listing (no public equivalent in LiteRT 2.3)
     return dict(Counter(op["op_name"] for op in interpreter._get_ops_details()))
 
 

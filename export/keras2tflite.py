@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from export.errors import ExportError, UnsupportedOpError
+from export.workarounds import tflite_integer_io_warning
 
 
 def _fp32(converter, tf, representative):
@@ -74,7 +75,8 @@ def keras2tflite(model, mode: str = "fp32", representative: np.ndarray | None = 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     MODES[mode](converter, tf, representative)
     try:
-        return bytes(converter.convert())
+        with tflite_integer_io_warning():
+            return bytes(converter.convert())
     except Exception as exc:  # the converter raises ConverterError / RuntimeError with a long log
         ops = unsupported_ops(str(exc))
         if ops:

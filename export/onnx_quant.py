@@ -33,15 +33,11 @@ class _ArrayReader:
 def onnx2int8(onnx_bytes: bytes, representative: np.ndarray, per_channel: bool = True) -> bytes:
     """Static QDQ S8S8 quantization calibrated (MinMax) on ``representative``."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
 
     with tempfile.TemporaryDirectory(prefix="edgenn-ortq-") as tmp:
         src, pre, out = Path(tmp, "fp32.onnx"), Path(tmp, "pre.onnx"), Path(tmp, "int8.onnx")
         src.write_bytes(onnx_bytes)
-        try:
-            quant_pre_process(str(src), str(pre), skip_symbolic_shape=False)
-        except Exception as exc:  # symbolic shape inference raises plain exceptions
-            raise ExportError(f"onnxruntime quant_pre_process failed: {exc}") from exc
+        _pre_process(src, pre)
         reader = _ArrayReader(_input_name(onnx_bytes), representative)
         quantize_static(
             str(pre), str(out), reader,
@@ -61,12 +57,23 @@ def onnx2dynamic(onnx_bytes: bytes) -> bytes:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with tempfile.TemporaryDirectory(prefix="edgenn-ortq-") as tmp:
-        src, out = Path(tmp, "fp32.onnx"), Path(tmp, "dynamic.onnx")
+        src, pre, out = Path(tmp, "fp32.onnx"), Path(tmp, "pre.onnx"), Path(tmp, "dynamic.onnx")
         src.write_bytes(onnx_bytes)
-        quantize_dynamic(str(src), str(out), weight_type=QuantType.QInt8)
+        _pre_process(src, pre)
+        quantize_dynamic(str(pre), str(out), weight_type=QuantType.QInt8)
         data = out.read_bytes()
     check_onnx(data)
     return data
+
+
+def _pre_process(src: Path, out: Path) -> None:
+    """ORT's recommended step before quantizing: symbolic shape inference and graph optimization."""
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    try:
+        quant_pre_process(str(src), str(out), skip_symbolic_shape=False)
+    except Exception as exc:  # symbolic shape inference raises plain exceptions
+        raise ExportError(f"onnxruntime quant_pre_process failed: {exc}") from exc
 
 
 def _input_name(onnx_bytes: bytes) -> str:
