@@ -121,14 +121,12 @@ def bundle_series(bundle_path, adversarial, y, *, backend=None) -> list[dict]:
     """One series per model id of the bundle: its accuracy on the adversarial raw inputs."""
     from edge_runtime.bundle import open_bundle
 
-    bundle = open_bundle(bundle_path)
     series = []
-    for model_id in bundle.model_ids:
-        session = bundle.session(model_id=model_id, backend=backend)
-        series.append({
-            "model_id": model_id, "source": "bundle", "backend": getattr(session, "backend_name", backend),
-            "accuracy": accuracy(session.predict, adversarial, y),
-        })
+    with open_bundle(bundle_path) as bundle:
+        for model_id in bundle.model_ids:
+            session = bundle.session(model_id=model_id, backend=backend)
+            series.append({"model_id": model_id, "source": "bundle", "backend": session.backend_name,
+                           "accuracy": accuracy(session.predict, adversarial, y)})
     return series
 
 
@@ -182,8 +180,11 @@ def resolve_target(target, *, run=None) -> tuple[Path, Path | None]:
     recorded = next((training[k] for k in RUN_KEYS if isinstance(training.get(k), str)), None)
     if recorded is None:
         raise UserError(f"{path}: the manifest does not record the run it came from; pass --run RUN_DIR")
-    candidates = [Path(recorded)] if Path(recorded).is_absolute() else [path.parent / recorded, Path(recorded)]
-    found = next((c for c in candidates if (c / "run.json").is_file()), None)
+    name = Path(recorded).name
+    # `edgenn export` writes RUN_DIR/bundle by default and records the run's name
+    candidates = [Path(recorded)] if Path(recorded).is_absolute() else [
+        path.parent, path.parent / recorded, path.parent.parent / recorded, Path(recorded)]
+    found = next((c for c in candidates if (c / "run.json").is_file() and c.resolve().name == name), None)
     if found is None:
         raise UserError(f"{path}: its run {recorded!r} is not here (looked in {[str(c) for c in candidates]}); "
                         "pass --run RUN_DIR")
