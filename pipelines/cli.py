@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "predict": "edge_runtime.commands.predict",
     "bench": "edge_runtime.commands.bench",
     "inspect": "edge_runtime.commands.inspect",
+    "report": "edge_runtime.commands.report",
 }
 
 #: top-level module -> the extra that installs it, so a partial install names what to add

@@ -1,0 +1,128 @@
+"""Merging bench runs into comparable rows: per device, the Pareto front, fastest and recommended.
+
+Nothing assumes that a quantized model is faster: each quantized row is compared with the fp32
+model of the same format, backend, bundle and thread count on the same device, and the verdict
+names the variant that measured fastest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+#: a variant within this accuracy (absolute) of the device's best counts as "as accurate"
+ACCURACY_TOLERANCE = 0.01
+
+
+def device_label(device: dict) -> str:
+    """"<board or CPU> (<hostname>)": one label per machine across runs."""
+    what = device.get("board") or device.get("cpu_model") or device.get("arch") or "unknown device"
+    return f"{what} ({device.get('hostname', '?')})"
+
+
+def _energy(power: dict) -> tuple[float | None, str | None, str | None]:
+    measured = power.get("measured") or {}
+    if measured.get("energy_uj_per_inference") is not None:
+        return measured["energy_uj_per_inference"], "measured", measured.get("source")
+    estimate = power.get("estimate") or {}
+    if estimate.get("energy_uj_per_inference") is not None:
+        return estimate["energy_uj_per_inference"], "estimate", estimate.get("source")
+    return None, None, None
+
+
+def result_row(run: dict, result: dict) -> dict:
+    """One flat row of the comparison table for ``result`` of ``run``."""
+    lat = result["latency_us"]
+    e2e, pre, inf = lat["end_to_end"], lat["preprocess"], lat["inference"]
+    energy, label, source = _energy(result.get("power") or {})
+    return {
+        "device": device_label(run["device"]), "bundle": run["bundle"]["name"], "task": run["bundle"].get("task"),
+        "model_id": result["model_id"], "format": result["format"], "variant": result["variant"],
+        "precision": result["precision"], "backend": result["backend"], "threads": result["threads"],
+        "size_bytes": result["size_bytes"], "params": result.get("params"), "macs": result.get("macs"),
+        "accuracy": result.get("accuracy"), "agreement": result.get("agreement"),
+        # higher is better only for classification accuracy; a regression metric is shown, not ranked
+        "score": result.get("accuracy") if run["bundle"].get("task") != "regression" else None,
+        "p50_us": e2e["p50"], "p99_us": e2e["p99"], "p50_ci95": e2e["p50_ci95"],
+        "inference_p50_us": inf["p50"], "preprocess_p50_us": pre["p50"],
+        "preprocess_share": pre["p50"] / e2e["p50"] if e2e["p50"] else None,
+        "cpu_us": result["cpu_time_us_per_inference"], "throughput_per_s": result["throughput_per_s"],
+        "peak_rss_mb": result["peak_rss_mb"], "cold_start_us": result["cold_start_us"]["total"],
+        "energy_uj": energy, "energy_label": label, "energy_source": source,
+        "throttled": (result.get("thermal") or {}).get("throttled"),
+        "pareto": False, "fastest": False, "recommended": False, "vs_fp32": None,
+        "result": result,
+    }
+
+
+def name(row: dict) -> str:
+    """A row's display name: model id, backend and threads (and bundle when several are merged)."""
+    return f"{row['model_id']} ({row['backend']}, {row['threads']} thr)"
+
+
+def dominates(a: dict, b: dict) -> bool:
+    """``a`` is no worse than ``b`` in latency, size and accuracy (``score``) and better in one.
+
+    Accuracy counts only when both rows have it; a row with and a row without never dominate
+    each other (we cannot compare what was not measured).
+    """
+    acc_a, acc_b = a["score"], b["score"]
+    if (acc_a is None) != (acc_b is None):
+        return False
+    better_or_equal = a["p50_us"] <= b["p50_us"] and a["size_bytes"] <= b["size_bytes"]
+    strictly = a["p50_us"] < b["p50_us"] or a["size_bytes"] < b["size_bytes"]
+    if acc_a is not None:
+        better_or_equal = better_or_equal and acc_a >= acc_b
+        strictly = strictly or acc_a > acc_b
+    return better_or_equal and strictly
+
+
+def pareto_front(rows: list[dict]) -> list[dict]:
+    """The rows no other row dominates (accuracy up, latency and size down)."""
+    return [r for r in rows if not any(dominates(o, r) for o in rows if o is not r)]
+
+
+def _compare_with_fp32(rows: list[dict]) -> None:
+    """Set ``vs_fp32`` (p50 ratio, > 1 means slower) on every non-fp32 row with an fp32 sibling."""
+    fp32 = {(r["bundle"], r["format"], r["backend"], r["threads"]): r for r in rows if r["precision"] == "fp32"}
+    for row in rows:
+        ref = fp32.get((row["bundle"], row["format"], row["backend"], row["threads"]))
+        if ref is not None and ref is not row and ref["p50_us"]:
+            row["vs_fp32"] = row["p50_us"] / ref["p50_us"]
+
+
+def verdict(rows: list[dict], tolerance: float = ACCURACY_TOLERANCE) -> dict:
+    """Fastest and recommended rows of one device, and the rule that chose the recommendation."""
+    fastest = min(rows, key=lambda r: r["p50_us"])
+    scored = [r for r in rows if r["score"] is not None]
+    if scored:
+        best = max(r["score"] for r in scored)
+        eligible = [r for r in scored if r["score"] >= best - tolerance]
+        recommended = min(eligible, key=lambda r: (r["p50_us"], r["size_bytes"]))
+        rule = (f"fastest end-to-end p50 among variants within {tolerance:.0%} accuracy of the best "
+                f"({best:.4f}); ties go to the smaller model")
+    else:
+        recommended = fastest
+        rule = "no classification accuracy recorded: the fastest end-to-end p50"
+    slower = [r for r in rows if r["vs_fp32"] is not None and r["vs_fp32"] > 1.0 and r["precision"] != "fp32"]
+    return {"fastest": fastest, "recommended": recommended, "rule": rule,
+            "slower_than_fp32": sorted(slower, key=lambda r: -r["vs_fp32"])}
+
+
+def merge(runs: list[dict]) -> dict:
+    """Rows of every run grouped by device, with Pareto, fastest and recommended marked per device."""
+    by_device: dict[str, list[dict]] = defaultdict(list)
+    devices: dict[str, dict] = {}
+    for run in runs:
+        label = device_label(run["device"])
+        devices.setdefault(label, run["device"])
+        by_device[label] += [result_row(run, r) for r in run["results"]]
+    verdicts = {}
+    for label, rows in by_device.items():
+        _compare_with_fp32(rows)
+        for row in pareto_front(rows):
+            row["pareto"] = True
+        verdicts[label] = verdict(rows)
+        verdicts[label]["fastest"]["fastest"] = True
+        verdicts[label]["recommended"]["recommended"] = True
+    return {"devices": devices, "rows": dict(by_device), "verdicts": verdicts,
+            "bundles": sorted({r["bundle"]["name"] for r in runs})}

@@ -1,0 +1,56 @@
+"""Reading bench JSON files (schema ``bench-v1``) with one clear error naming the file."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from edge_runtime.errors import DataError
+from edge_runtime.jsonschema_lite import validate
+
+SCHEMA_VERSION = 1
+
+
+@cache
+def bench_schema() -> dict:
+    """The JSON Schema of a bench result, ``edge_runtime/schemas/bench-v1.schema.json``."""
+    text = resources.files("edge_runtime").joinpath("schemas", "bench-v1.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def validate_bench(doc: Any) -> list[str]:
+    """Every problem of a bench result document, empty when it is valid."""
+    if not isinstance(doc, dict):
+        return [f"$: expected a JSON object, received {type(doc).__name__}"]
+    if doc.get("kind") != "edgenn-bench":
+        return [f"$.kind: expected 'edgenn-bench' (a file written by `edgenn bench --json`), received {doc.get('kind')!r}"]
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        return [f"$.schema_version: expected {SCHEMA_VERSION}, received {doc.get('schema_version')!r} "
+                "(written by another edgenn version)"]
+    return validate(doc, bench_schema())
+
+
+def load_bench(path: str | Path) -> dict:
+    """Read and validate one bench JSON; DataError naming the file and its first problems."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise DataError(f"Expected a bench result JSON file. Received: path={str(path)!r} (no such file)") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"Expected a bench result JSON file. Received: path={str(path)!r} ({exc})") from exc
+    errors = validate_bench(doc)
+    if errors:
+        more = f"; and {len(errors) - 5} more" if len(errors) > 5 else ""
+        raise DataError(f"{path}: not a valid edgenn bench result: " + "; ".join(errors[:5]) + more)
+    return doc
+
+
+def load_runs(paths: list[str | Path]) -> list[dict]:
+    """Every file of ``paths`` loaded and validated, in order; stops at the first bad one."""
+    if not paths:
+        raise DataError("Expected at least one bench result JSON file. Received: none")
+    return [load_bench(p) for p in paths]
