@@ -24,14 +24,19 @@ def numpy_ce_input_gradient(x, y, weights, bias):
     return p @ weights.T / len(y)
 
 
+def random_problem(seed, n, features, classes, low=0.0, high=1.0):
+    """(weights, bias, x, y) of a random softmax regression and a batch of inputs in [low, high)."""
+    rng = np.random.default_rng(seed)
+    weights = rng.normal(size=(features, classes)).astype(np.float32)
+    bias = rng.normal(size=classes).astype(np.float32)
+    x = rng.uniform(low, high, size=(n, features)).astype(np.float32)
+    return weights, bias, x, rng.integers(0, classes, n)
+
+
 def test_fgsm_moves_every_input_by_eps_times_the_sign_of_the_hand_computed_gradient():
     from pipelines.adversarial import fgsm
 
-    rng = np.random.default_rng(1)
-    weights = rng.normal(size=(6, 4)).astype(np.float32)
-    bias = rng.normal(size=4).astype(np.float32)
-    x = rng.normal(size=(40, 6)).astype(np.float32)
-    y = rng.integers(0, 4, 40)
+    weights, bias, x, y = random_problem(1, 40, 6, 4, low=-2.0, high=2.0)
     expected = x + 0.3 * np.sign(numpy_ce_input_gradient(x.astype(np.float64), y, weights, bias))
     x_adv = fgsm(softmax_regression(weights, bias), x, y, 0.3, clip=None, batch_size=16)
     assert x_adv.dtype == np.float32 and x_adv.shape == x.shape
@@ -41,10 +46,7 @@ def test_fgsm_moves_every_input_by_eps_times_the_sign_of_the_hand_computed_gradi
 def test_fgsm_clips_to_the_valid_range_and_eps_zero_is_the_identity():
     from pipelines.adversarial import fgsm
 
-    rng = np.random.default_rng(2)
-    weights, bias = rng.normal(size=(5, 3)).astype(np.float32), np.zeros(3, np.float32)
-    x = rng.uniform(0, 1, size=(20, 5)).astype(np.float32)
-    y = rng.integers(0, 3, 20)
+    weights, bias, x, y = random_problem(2, 20, 5, 3)
     model = softmax_regression(weights, bias)
     x_adv = fgsm(model, x, y, 0.5)
     assert x_adv.min() >= 0.0 and x_adv.max() <= 1.0
@@ -95,6 +97,7 @@ def test_accuracy_on_fgsm_examples_falls_as_eps_grows(digits):
     assert accuracy == sorted(accuracy, reverse=True) and accuracy[-1] < accuracy[0] - 0.3
 
 
+@pytest.mark.slow
 def test_adversarial_training_raises_accuracy_on_fgsm_examples(digits):
     from pipelines.adversarial import AdversarialModel, fgsm
 
@@ -115,10 +118,7 @@ def test_adversarial_training_raises_accuracy_on_fgsm_examples(digits):
 def test_adversarial_model_replaces_the_first_ratio_of_each_batch():
     from pipelines.adversarial import AdversarialModel, fgsm
 
-    rng = np.random.default_rng(4)
-    weights, bias = rng.normal(size=(5, 3)).astype(np.float32), np.zeros(3, np.float32)
-    x = rng.uniform(0.2, 0.8, size=(8, 5)).astype(np.float32)
-    y = rng.integers(0, 3, 8)
+    weights, bias, x, y = random_problem(4, 8, 5, 3, low=0.2, high=0.8)
     inner = softmax_regression(weights, bias)
     mixed = AdversarialModel(inner, eps=0.1, ratio=0.25).mix_batch(x, y).numpy()
     np.testing.assert_allclose(mixed[:2], fgsm(inner, x[:2], y[:2], 0.1), atol=1e-6)
