@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime import __version__
+from edge_runtime import __version__, atomic
 from edge_runtime.errors import DataError, UserError
 from edge_runtime.preprocess import Pipeline
 
@@ -114,7 +114,7 @@ def save_run(
         "metrics": metrics or {},
         **(extra or {}),
     }
-    _atomic_text(run_dir / RUN_FILE, json.dumps(info, indent=2, default=_json_default) + "\n")
+    atomic.write_json(run_dir / RUN_FILE, info)
     return run_dir
 
 
@@ -149,23 +149,7 @@ def load_run(run_dir: str | Path) -> Run:
     return Run(run_dir, info, pipeline, samples)
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)
-
-
 def _atomic_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez_compressed(tmp, **arrays)
     os.replace(tmp, path)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
