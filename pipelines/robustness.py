@@ -269,9 +269,19 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(results: list[dict], path, *, title: str | None = None) -> Path:
+def chart_lines(results: list[dict], model_ids=None) -> list[tuple[str, list[float], list[float]]]:
+    """(label, eps, accuracy) per line of the chart; labels carry the run name when results are mixed."""
+    lines = []
+    for result in results:
+        prefix = f"{result['target']['name']} " if len(results) > 1 else ""
+        lines += [(prefix + s["model_id"], result["eps"], s["accuracy"]) for s in result["series"]
+                  if model_ids is None or s["model_id"] in model_ids]
+    return lines
+
+
+def plot(results: list[dict], path, *, title: str | None = None, model_ids=None) -> Path:
     """Accuracy-vs-eps chart PNG: one line per (result, series); several results share the axes
-    (e.g. a plain and an adversarially trained model)."""
+    (e.g. a plain and an adversarially trained model). ``model_ids`` keeps only those series."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -280,10 +290,8 @@ def plot(results: list[dict], path, *, title: str | None = None) -> Path:
     path = Path(path)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     try:
-        for result in results:
-            prefix = f"{result['target']['name']} " if len(results) > 1 else ""
-            for s in result["series"]:
-                ax.plot(result["eps"], s["accuracy"], marker="o", label=prefix + s["model_id"])
+        for label, eps, accuracy in chart_lines(results, model_ids):
+            ax.plot(eps, accuracy, marker="o", label=label)
         crafted = {r["attack"]["crafted_on"]["name"] for r in results}
         surrogate = any(r["attack"]["crafted_on"]["surrogate"] for r in results)
         ax.set_title(title or f"FGSM accuracy vs epsilon (crafted on {', '.join(sorted(crafted))}"

@@ -81,11 +81,15 @@ def test_a_surrogate_must_share_the_raw_input_and_labels(mlp_run, tmp_path, digi
 def test_chart_table_and_json_are_written(mlp_run, tmp_path):
     from PIL import Image
 
-    from pipelines.robustness import evaluate, format_table, plot, write_json
+    from pipelines.robustness import chart_lines, evaluate, format_table, plot, write_json
     from pipelines.rundir import load_run
 
     result = evaluate(load_run(mlp_run), [0.0, 0.05], limit=100)
-    png = plot([result, {**result, "target": {**result["target"], "name": "other"}}], tmp_path / "chart.png")
+    result["series"].append({**result["series"][0], "model_id": "tflite-int8"})
+    both = [result, {**result, "target": {**result["target"], "name": "other"}}]
+    assert [label for label, _, _ in chart_lines(both, {"keras-float"})] == ["mlp keras-float", "other keras-float"]
+    assert [label for label, _, _ in chart_lines([result])] == ["keras-float", "tflite-int8"]
+    png = plot(both, tmp_path / "chart.png", model_ids={"keras-float"})
     with Image.open(png) as image:
         assert image.size == (640, 420) and image.format == "PNG"
     table = format_table(result)
