@@ -26,3 +26,12 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 def write_json_atomic(path: str | Path, data) -> Path:
     """``data`` as indented JSON at ``path`` (atomically); NaN is refused, it is not JSON."""
     return write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
+def format_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Left-aligned fixed-width columns: a header line, a rule, one line per row."""
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return lines

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "export": "pipelines.commands.export",
     "predict": "edge_runtime.commands.predict",
     "bench": "edge_runtime.commands.bench",
+    "evaluate": "pipelines.commands.evaluate",
     "inspect": "edge_runtime.commands.inspect",
     "report": "edge_runtime.commands.report",
 }

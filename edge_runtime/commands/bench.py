@@ -77,6 +77,7 @@ def _progress(r: dict) -> None:
 def bench_table(result: dict) -> str:
     """The results as a fixed-width table (microseconds unless stated), then the fastest variant."""
     from edge_runtime.bench import fastest
+    from edge_runtime.output import format_table
 
     head = ("model", "backend", "thr", "KB", "e2e p50 [95% CI]", "e2e p99", "infer p50", "prep p50",
             "inf/s", "cpu us/inf", "cold ms", "RSS MB", "energy uJ")
@@ -95,10 +96,7 @@ def bench_table(result: dict) -> str:
                      f"{e2e['p99']:.1f}", f"{lat['inference']['p50']:.1f}", f"{lat['preprocess']['p50']:.1f}",
                      f"{r['throughput_per_s']:.0f}", f"{r['cpu_time_us_per_inference']:.1f}",
                      f"{r['cold_start_us']['total'] / 1e3:.1f}", f"{r['peak_rss_mb']:.0f}", energy))
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines = format_table(head, rows)
     best = fastest(result["results"])
     if best is not None and len(result["results"]) > 1:
         lines.append(f"fastest end-to-end here: {best['model_id']} on {best['backend']} x{best['threads']} "
