@@ -87,7 +87,8 @@ def get_builder(name: str) -> Builder:
     """The builder called ``name``; an unknown name lists the known ones."""
     known = builders()
     if name not in known:
-        raise ConfigError(f"Unknown model builder {name!r}. Expected one of: {', '.join(known)}")
+        order = [m.rsplit(".", 1)[1] for m in _BUILTIN_MODULES] + sorted(set(known) - {"perceptron", "mlp", "cnn", "hybrid"})
+        raise ConfigError(f"Unknown model builder {name!r}. Expected one of: {', '.join(order)}")
     return known[name]
 
 
