@@ -125,7 +125,9 @@ class AdversarialModel(keras.Model):
     their FGSM versions, crafted against the current weights (the mix of Kurakin et al. 2017,
     "Adversarial Machine Learning at Scale"; ``ratio=0.5`` is Goodfellow et al.'s alpha = 0.5).
     Evaluation and prediction use clean inputs. Compile the wrapper as usual; save ``.inner``
-    (the wrapper itself holds no weights of its own and is not meant to be serialized).
+    (the wrapper holds no weights of its own and is not meant to be serialized).
+    ``save_weights``/``load_weights`` act on ``inner``, so a checkpoint callback on the wrapper
+    writes files the bare model loads.
     """
 
     def __init__(self, inner, eps: float, ratio: float = 0.5, *, clip=(0.0, 1.0), loss=None, **kwargs):
@@ -140,6 +142,12 @@ class AdversarialModel(keras.Model):
 
     def call(self, inputs, training=None):
         return self.inner(inputs, training=training)
+
+    def save_weights(self, *args, **kwargs):
+        return self.inner.save_weights(*args, **kwargs)
+
+    def load_weights(self, *args, **kwargs):
+        return self.inner.load_weights(*args, **kwargs)
 
     def mix_batch(self, x, y):
         """The batch with its first round(ratio * n) examples replaced by FGSM examples."""

@@ -125,3 +125,15 @@ def test_adversarial_model_replaces_the_first_ratio_of_each_batch():
     np.testing.assert_array_equal(mixed[2:], x[2:])
     with pytest.raises(ConfigError, match="ratio=1.5"):
         AdversarialModel(inner, eps=0.1, ratio=1.5)
+
+
+def test_adversarial_model_weights_files_are_the_inner_models(tmp_path):
+    from pipelines.adversarial import AdversarialModel
+
+    weights, bias, x, y = random_problem(5, 8, 5, 3)
+    wrapped = AdversarialModel(softmax_regression(weights, bias), eps=0.1)
+    wrapped.save_weights(tmp_path / "best.weights.h5")
+    bare = softmax_regression(np.zeros_like(weights), np.zeros_like(bias))
+    bare.load_weights(tmp_path / "best.weights.h5")  # a checkpoint of the wrapper loads into the bare model
+    np.testing.assert_array_equal(bare.predict(x, verbose=0), wrapped.predict(x, verbose=0))
+    wrapped.load_weights(tmp_path / "best.weights.h5")
