@@ -4,7 +4,16 @@ Importing this package registers every op. ``OPS`` maps names to ops; ``Pipeline
 builds a pipeline from a list of ``{"op": name, ...params}`` dicts.
 """
 
-from edge_runtime.preprocess import basic  # noqa: F401  (registers ops)
+from edge_runtime.preprocess import (  # noqa: F401  (each module registers its ops)
+    basic,
+    color,
+    filters,
+    fitted,
+    geometry,
+    hog,
+    lbp,
+    moments,
+)
 from edge_runtime.preprocess.pipeline import Pipeline, Step
 from edge_runtime.preprocess.registry import OPS, Op, get_op, register_op
 

@@ -95,3 +95,34 @@ def check_batch(x: Any, op: str, *, rank: int | tuple[int, ...] | None = 4, chan
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         raise DataError(f"{op}: input holds NaN or inf. Received: shape={x.shape} dtype={x.dtype}")
     return x
+
+
+def check_int(op: str, name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
+    """An integer parameter within [minimum, maximum] (bools are not integers here)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum or (
+        maximum is not None and value > maximum
+    ):
+        upper = f" and <= {maximum}" if maximum is not None else ""
+        raise param_error(op, name, value, f"an integer >= {minimum}{upper}")
+    return int(value)
+
+
+def check_number(op: str, name: str, value: Any, *, minimum: float | None = None, positive: bool = False) -> float:
+    """A real-number parameter, optionally > 0 or >= minimum."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    ok = ok and bool(np.isfinite(value))
+    if ok and positive and value <= 0:
+        ok = False
+    if ok and minimum is not None and value < minimum:
+        ok = False
+    if not ok:
+        what = "a positive number" if positive else f"a number >= {minimum}" if minimum is not None else "a number"
+        raise param_error(op, name, value, what)
+    return float(value)
+
+
+def check_choice(op: str, name: str, value: Any, choices) -> Any:
+    """One of a fixed set of names; the message lists them."""
+    if not isinstance(value, str) or value not in choices:
+        raise param_error(op, name, value, f"one of {', '.join(repr(c) for c in choices)}")
+    return value
