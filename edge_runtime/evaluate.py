@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from edge_runtime.errors import DataError
-from edge_runtime.output import format_table
+from edge_runtime.tables import format_table
 
 BATCH = 256
 

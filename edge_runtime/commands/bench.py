@@ -41,9 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edge_runtime.atomic import write_json
     from edge_runtime.bench import BenchSettings, run_bench
     from edge_runtime.bundle import open_bundle
-    from edge_runtime.output import write_json_atomic
 
     settings = BenchSettings(runs=args.runs, warmup=args.warmup, duration_s=args.duration, window_s=args.window,
                              threads=args.threads, batch=args.batch, energy=args.energy)
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {note}")
         print(bench_table(result))
         if args.json:
-            write_json_atomic(args.json, result)
+            write_json(args.json, result)
             print(f"wrote {args.json}")
     return 0
 
@@ -77,7 +77,7 @@ def _progress(r: dict) -> None:
 def bench_table(result: dict) -> str:
     """The results as a fixed-width table (microseconds unless stated), then the fastest variant."""
     from edge_runtime.bench import fastest
-    from edge_runtime.output import format_table
+    from edge_runtime.tables import format_table
 
     head = ("model", "backend", "thr", "KB", "e2e p50 [95% CI]", "e2e p99", "infer p50", "prep p50",
             "inf/s", "cpu us/inf", "cold ms", "RSS MB", "energy uJ")

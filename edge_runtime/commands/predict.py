@@ -65,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
+    from edge_runtime.atomic import write_json
     from edge_runtime.bundle import open_bundle
-    from edge_runtime.output import write_json_atomic
     from edge_runtime.predict import predict_files, summarize
 
     with open_bundle(args.bundle) as bundle:
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
             note += f"; {summary['skipped']} unreadable skipped: {names}{more}"
         print(note, file=sys.stderr if args.jsonl else sys.stdout)
         if args.json:
-            write_json_atomic(args.json, result)
+            write_json(args.json, result)
     if summary["predicted"] == 0:
         from edge_runtime.errors import DataError
 

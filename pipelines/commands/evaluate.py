@@ -26,11 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edge_runtime.atomic import write_json
     from edge_runtime.bundle import open_bundle
     from edge_runtime.commands.predict import backend_options
     from edge_runtime.errors import ConfigError
     from edge_runtime.evaluate import confusion_text, evaluate, table
-    from edge_runtime.output import write_json_atomic
     from pipelines.datasets import load
 
     if args.limit is not None and args.limit < 1:
@@ -60,6 +60,6 @@ def run(args: argparse.Namespace) -> int:
             print()
             print(confusion_text(entry, result["labels"]))
     if args.json:
-        write_json_atomic(args.json, result)
+        write_json(args.json, result)
         print(f"wrote {args.json}")
     return 0
