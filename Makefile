@@ -25,12 +25,13 @@ install-train: $(VENV)/.train-$(STAMP_KEY)
 install-dev: $(VENV)/.dev-$(STAMP_KEY)
 
 demo: install-train
-	$(BIN)/edgenn train configs/mnist_mlp.toml --out runs/mnist_mlp --overwrite
+	$(BIN)/edgenn demo --out runs/demo
 
 lint: install-dev
 	$(BIN)/ruff check .
 
 test: install-dev
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "pipelines.commands.evaluate",
     "inspect": "edge_runtime.commands.inspect",
     "report": "edge_runtime.commands.report",
+    "demo": "pipelines.commands.demo",
 }
 
 #: top-level module -> the extra that installs it, so a partial install names what to add

@@ -11,6 +11,8 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
+
 from edge_runtime.errors import DataError, UserError
 
 #: the demo's models read 28x28 grayscale digits
@@ -50,8 +52,8 @@ def choose_dataset(data: str, load=None) -> tuple[str, str, object]:
             dataset = load("mnist")
             return "mnist", "full MNIST was cached or could be downloaded", dataset
         except UserError as exc:
-            reason = str(exc).split(". Offline alternatives")[0]
-            return "mnist-5k", f"full MNIST unavailable ({reason}); using the offline MNIST-5k", load("mnist-5k")
+            reason = str(exc).split("Received: ")[-1].split(" (")[0].split(". Offline")[0]
+            return "mnist-5k", f"full MNIST unavailable: {reason}; using the offline MNIST-5k", load("mnist-5k")
     try:
         resolve(data)
         dataset = load(data)
@@ -84,6 +86,159 @@ def resolve_data(ctx) -> dict:
               "splits": {s: int(len(dataset.split(s)[1])) for s in ("train", "val", "test")}}
     write_json(ctx.path("data.json"), result)
     return result
+
+
+# --- train and export ----------------------------------------------------------------------
+def train_stage(model: str, config_path: Path, overrides: tuple[str, ...]):
+    """Stage ``train-<model>``: ``edgenn train`` into ``runs/<model>`` on the chosen dataset.
+
+    An interrupted training resumes from its last epoch (same config); another config starts afresh.
+    """
+
+    def run(ctx) -> dict:
+        from pipelines import outdir
+        from pipelines.config import load_config
+        from pipelines.train import Diverged, train
+
+        config = load_config(config_path, [f"data.dataset={ctx.results['data']['dataset']}", *overrides])
+        out = ctx.path(f"runs/{model}")
+        same = outdir.read_state(out).get("fingerprint") == outdir.fingerprint(config.to_dict())
+        result = train(config, out, overwrite=not same, log=ctx.log)
+        if result.status == "diverged":
+            raise Diverged(f"{config_path}: {result.message}")
+        test, training = result.metrics["test"], result.metrics.get("training", {})
+        ctx.log(f"  {model}: test accuracy {test['accuracy']:.4f}")
+        return {"run": f"runs/{model}", "accuracy": test["accuracy"], "epochs": training.get("epochs_run"),
+                "seconds": training.get("seconds"), "status": result.status}
+
+    return run
+
+
+def export_variants(skipped: dict[str, str]) -> tuple[str, ...]:
+    """Every default export variant except the ones this profile skips."""
+    from export.variants import VARIANTS
+
+    return tuple(name for name, variant in VARIANTS.items() if variant.default and name not in skipped)
+
+
+def export_stage(model: str, skipped: dict[str, str], settings: dict):
+    """Stage ``export-<model>``: every variant in TFLite and ONNX, validated against Keras, in one bundle;
+    then the bundle is re-read as a device would (schema and every sha256)."""
+
+    def run(ctx) -> dict:
+        from edge_runtime.manifest import read_manifest, verify_files
+        from export.config import ExportConfig
+        from export.exporter import export_run
+
+        config = ExportConfig(variants=export_variants(skipped), **settings)
+        out = ctx.path(f"bundles/{model}")
+        export_run(ctx.path(f"runs/{model}"), out, config, overwrite=True, log=ctx.log)
+        manifest = read_manifest(out)
+        verify_files(out, manifest)
+        ctx.log(f"  {model}: {len(manifest['models'])} models validated against Keras; "
+                f"manifest schema and {len(manifest['files'])} sha256 checked")
+        return {"bundle": f"bundles/{model}", "models": [m["id"] for m in manifest["models"]],
+                "skipped": dict(skipped)}
+
+    return run
+
+
+# --- the edge runtime: evaluate and bench -------------------------------------------------------
+def evaluate_stage(model: str, samples: int):
+    """Stage ``evaluate-<model>``: ``edgenn evaluate`` of every variant on held-out test images through
+    the edge runtime (raw image, the bundle's preprocessing, the model on its device backend)."""
+
+    def run(ctx) -> dict:
+        from edge_runtime.bundle import open_bundle
+        from edge_runtime.evaluate import evaluate, table
+
+        with np.load(ctx.path(f"runs/{model}/samples.npz")) as held_out:
+            x, y = held_out["test_x"][:samples], held_out["test_y"][:samples]
+        bundle = open_bundle(ctx.path(f"bundles/{model}"))
+        result = evaluate(bundle, x, y, bundle.model_ids)
+        write_json(ctx.path(f"evaluate/{model}.json"), result)
+        ctx.log("  " + table(result).replace("\n", "\n  "))
+        return {"evaluate": f"evaluate/{model}.json", "samples": result["samples"],
+                "accuracy": {r["model_id"]: r["accuracy"] for r in result["results"]}}
+
+    return run
+
+
+def bench_stage(model: str, runs: int, warmup: int):
+    """Stage ``bench-<model>``: ``edgenn bench --all`` on this machine, one thread, batch 1."""
+
+    def run(ctx) -> dict:
+        from edge_runtime.bench import BenchSettings, run_bench
+        from edge_runtime.bundle import open_bundle
+
+        bundle = open_bundle(ctx.path(f"bundles/{model}"))
+        settings = BenchSettings(runs=runs, warmup=warmup, threads=(1,))
+
+        def progress(r):
+            e2e = r["latency_us"]["end_to_end"]
+            ctx.log(f"  {r['model_id']:<22} {r['backend']:<12} p50 {e2e['p50']:9.1f} us  p99 {e2e['p99']:9.1f} us")
+
+        doc = run_bench(bundle, bundle.model_ids, None, settings, progress=progress)
+        write_json(ctx.path(f"bench/{model}.json"), doc)
+        return {"bench": f"bench/{model}.json", "results": len(doc["results"])}
+
+    return run
+
+
+# --- robustness and looking inside ---------------------------------------------------------------
+def robustness_stage(model: str, surrogate: str | None, eps: tuple[float, ...], samples: int):
+    """Stage ``robustness-<model>``: FGSM accuracy vs eps of the float model and every exported variant;
+    crafted on ``surrogate`` when the model's preprocessing is not differentiable."""
+
+    def run(ctx) -> dict:
+        from pipelines import robustness
+        from pipelines.rundir import load_run
+
+        target = load_run(ctx.path(f"runs/{model}"))
+        attacker = load_run(ctx.path(f"runs/{surrogate}")) if surrogate else None
+        result = robustness.evaluate(target, eps, bundle=ctx.path(f"bundles/{model}"), surrogate=attacker,
+                                     limit=samples)
+        robustness.write_json(result, ctx.path(f"robustness/{model}.json"))
+        ctx.log("  " + robustness.format_table(result).replace("\n", "\n  "))
+        return {"robustness": f"robustness/{model}.json"}
+
+    return run
+
+
+def inside_stage(models: tuple[str, ...]):
+    """Stage ``inside``: first-layer kernels, feature maps and HOG glyphs of one test digit, per model."""
+
+    def run(ctx) -> dict:
+        from pipelines.rundir import load_run
+        from pipelines.visualize import visualize_run
+
+        figures = {}
+        for model in models:
+            out = ctx.path(f"inside/{model}")
+            out.mkdir(parents=True, exist_ok=True)
+            written = visualize_run(load_run(ctx.path(f"runs/{model}")), out)
+            figures[model] = {name: str(Path(path).relative_to(ctx.root)) for name, path in written.items()}
+            ctx.log(f"  {model}: {', '.join(written) or 'no convolution or HOG step to show'}")
+        return figures
+
+    return run
+
+
+# --- the report ------------------------------------------------------------------------------------
+def report_stage(models: tuple[str, ...], profile_name: str, skipped: dict[str, str], earlier: tuple[str, ...]):
+    """Stage ``report``: one HTML, Markdown and JSON report over every earlier stage's outputs."""
+
+    def run(ctx) -> dict:
+        from pipelines.demo_report import write_report
+        from pipelines.stages import stage_seconds
+
+        info = {"data": ctx.results["data"], "profile": profile_name, "skipped_variants": dict(skipped)}
+        result = write_report(ctx.root, models=models, info=info, inside=ctx.results["inside"],
+                              timings=stage_seconds(ctx.root, list(earlier)))
+        ctx.log(f"  recommended on this machine: {result['recommended']}; fastest: {result['fastest']}")
+        return result
+
+    return run
 
 
 # --- helpers -------------------------------------------------------------------------------

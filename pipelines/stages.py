@@ -35,7 +35,11 @@ class WorkspaceError(UserError):
 @dataclass(frozen=True)
 class Stage:
     """One step: ``run(ctx)`` writes the ``outputs`` (paths relative to the workspace) and returns a
-    small JSON-able result that later stages read through ``ctx.results``."""
+    small JSON-able result that later stages read through ``ctx.results``.
+
+    A ``resumable`` stage keeps its partial outputs when it is re-run (it resumes them itself and
+    must refuse to mix two configurations, as ``edgenn train`` does); others start from nothing.
+    """
 
     name: str
     title: str
@@ -43,6 +47,7 @@ class Stage:
     inputs: dict = field(default_factory=dict)
     after: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    resumable: bool = False
 
 
 @dataclass
@@ -120,7 +125,8 @@ def run_stages(root: str | Path, stages: list[Stage], *, log: Callable[[str], No
             log(f"{banner}: reused (finished earlier in {done.get('seconds', 0):.1f} s)")
             continue
         marker.unlink(missing_ok=True)
-        _remove_outputs(root, stage.outputs)
+        if not stage.resumable:
+            _remove_outputs(root, stage.outputs)
         log(f"{banner} ... (elapsed {_clock_text(clock() - started)})")
         t0 = clock()
         result = stage.run(StageContext(root, results, log, stage))

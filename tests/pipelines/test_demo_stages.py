@@ -61,6 +61,15 @@ def test_an_interrupted_run_finishes_without_redoing_completed_stages(tmp_path):
     assert results["c"]["text"] == "ABC"
 
 
+def test_a_resumable_stage_keeps_its_partial_outputs_for_itself(tmp_path):
+    (tmp_path / "half.txt").write_text("epoch 3 of 10")
+    seen = []
+    stage = Stage("t", "train", lambda ctx: seen.append(ctx.path("half.txt").read_text()), outputs=("half.txt",),
+                  resumable=True)
+    run_stages(tmp_path, [stage], log=lambda _: None)
+    assert seen == ["epoch 3 of 10"]
+
+
 def test_outputs_of_stages_left_by_another_plan_are_removed(tmp_path):
     run_stages(tmp_path, _recording_plan([]), log=lambda _: None)
     only_a = _recording_plan([])[:1]
