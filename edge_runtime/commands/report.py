@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from edge_runtime.output import write_json_atomic, write_text_atomic
+    from edge_runtime.atomic import write_json, write_text
     from edge_runtime.report import load_runs, render_html, render_markdown, summary
 
     runs = load_runs(args.inputs)
@@ -29,9 +29,9 @@ def run(args: argparse.Namespace) -> int:
     if args.markdown:
         outputs.append((args.markdown, render_markdown(runs, args.title, sources=sources)))
     for path, text in outputs:
-        write_text_atomic(path, text)
+        write_text(path, text)
     if args.json:
-        write_json_atomic(args.json, summary(runs))
+        write_json(args.json, summary(runs))
     devices = len({(r["device"].get("hostname"), r["device"].get("board"), r["device"].get("cpu_model")) for r in runs})
     results = sum(len(r["results"]) for r in runs)
     written = ", ".join(p for p in (args.out, args.markdown, args.json) if p)

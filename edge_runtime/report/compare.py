@@ -34,8 +34,11 @@ def result_row(run: dict, result: dict) -> dict:
     lat = result["latency_us"]
     e2e, pre, inf = lat["end_to_end"], lat["preprocess"], lat["inference"]
     energy, label, source = _energy(result.get("power") or {})
+    settings = run["settings"]
+    how = f"sustained {settings['duration_s']:g} s" if settings.get("duration_s") else f"{settings['runs']} runs"
     return {
         "device": device_label(run["device"]), "bundle": run["bundle"]["name"], "task": run["bundle"].get("task"),
+        "run": f"{how}, {run['created'][:16].replace('T', ' ')}",
         "model_id": result["model_id"], "format": result["format"], "variant": result["variant"],
         "precision": result["precision"], "backend": result["backend"], "threads": result["threads"],
         "size_bytes": result["size_bytes"], "params": result.get("params"), "macs": result.get("macs"),
@@ -52,6 +55,12 @@ def result_row(run: dict, result: dict) -> dict:
         "pareto": False, "fastest": False, "recommended": False, "vs_fp32": None,
         "result": result,
     }
+
+
+def repeated(rows: list[dict]) -> bool:
+    """Whether some model, backend and thread count appears in more than one run (then runs are named)."""
+    keys = [(r["bundle"], r["model_id"], r["backend"], r["threads"]) for r in rows]
+    return len(set(keys)) < len(keys)
 
 
 def name(row: dict) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from edge_runtime.report import fmt
 from edge_runtime.report.blocks import Section, Svg, Table, Text
 from edge_runtime.report.charts import latency_chart, timeline_chart, tradeoff_chart
-from edge_runtime.report.compare import name
+from edge_runtime.report.compare import name, repeated
 from edge_runtime.report.fmt import DASH
 
 
@@ -23,7 +23,8 @@ def devices_section(merged: dict) -> Section:
 
 def _result_table(rows: list[dict], several_bundles: bool) -> Table:
     show_agreement = any(r["agreement"] is not None for r in rows)
-    columns = (["Bundle"] if several_bundles else []) + [
+    show_run = repeated(rows)
+    columns = (["Bundle"] if several_bundles else []) + (["Run"] if show_run else []) + [
         "Model", "Backend", "Threads", "Precision", "Size", "MACs", "Accuracy"] + (
         ["Agreement"] if show_agreement else []) + [
         "p50 \u00b5s (95% CI)", "p99 \u00b5s", "Preprocessing share", "Inference p50 \u00b5s", "vs fp32",
@@ -37,7 +38,7 @@ def _result_table(rows: list[dict], several_bundles: bool) -> Table:
             emphasis.add(i)
         if r["throttled"]:
             verdict = (verdict + "; " if verdict else "") + "throttled"
-        table_rows.append(([r["bundle"]] if several_bundles else []) + [
+        table_rows.append(([r["bundle"]] if several_bundles else []) + ([r["run"]] if show_run else []) + [
             r["model_id"], r["backend"], str(r["threads"]), r["precision"], fmt.size(r["size_bytes"]),
             fmt.count(r["macs"]), fmt.fraction(r["accuracy"])] + (
             [fmt.fraction(r["agreement"])] if show_agreement else []) + [
@@ -120,29 +121,32 @@ def _snapshot_pair(result: dict, field: str, unit: str) -> str:
             return DASH
         return f"{max(values):.1f}" if field == "temperatures_c" else f"{sum(values) / len(values) / 1000:.0f}"
 
-    return f"{pick(thermal.get('before'))} \u2192 {pick(thermal.get('after'))} {unit}"
+    before, after = pick(thermal.get("before")), pick(thermal.get("after"))
+    return DASH if before == after == DASH else f"{before} \u2192 {after} {unit}"
 
 
 def power_section(merged: dict) -> Section:
     """Energy (measured or estimated, labelled), temperature and clock before and after, throttling."""
-    columns = ["Device", "Model", "Backend", "Threads", "Energy \u00b5J/inference", "Kind", "Source or reason",
-               "Hottest zone", "Mean clock", "Throttled", "Cold start ms"]
-    rows = []
+    all_rows = [r for rows in merged["rows"].values() for r in rows]
+    show_run = repeated(all_rows)
+    columns = ["Device", "Model", "Backend", "Threads"] + (["Run"] if show_run else []) + [
+        "Energy \u00b5J/inference", "Kind", "Source", "Hottest zone", "Mean clock", "Throttled", "Cold start ms"]
+    rows, reasons = [], {}
     for label, device_rows in merged["rows"].items():
         for r in sorted(device_rows, key=lambda r: r["p50_us"]):
-            power = r["result"].get("power") or {}
-            why = r["energy_source"] or DASH
-            if r["energy_label"] != "measured" and power.get("unavailable_reason"):
-                why = f"{why}; measured: {power['unavailable_reason']}"
-            rows.append([label, r["model_id"], r["backend"], str(r["threads"]),
-                         DASH if r["energy_uj"] is None else f"{r['energy_uj']:.3g}", r["energy_label"] or DASH,
-                         why, _snapshot_pair(r["result"], "temperatures_c", "\u00b0C"),
-                         _snapshot_pair(r["result"], "cpu_freq_khz", "MHz"),
-                         {True: "yes", False: "no", None: DASH}[r["throttled"]],
-                         fmt.number(r["cold_start_us"] / 1000, 1)])
-    return Section("Power and thermal", [Table(columns, rows, caption=(
+            reason = (r["result"].get("power") or {}).get("unavailable_reason")
+            if r["energy_label"] != "measured" and reason:
+                reasons.setdefault(label, reason)
+            rows.append([label, r["model_id"], r["backend"], str(r["threads"])] + ([r["run"]] if show_run else []) + [
+                DASH if r["energy_uj"] is None else f"{r['energy_uj']:.3g}", r["energy_label"] or DASH,
+                r["energy_source"] or DASH, _snapshot_pair(r["result"], "temperatures_c", "\u00b0C"),
+                _snapshot_pair(r["result"], "cpu_freq_khz", "MHz"), {True: "yes", False: "no", None: DASH}[r["throttled"]],
+                fmt.number(r["cold_start_us"] / 1000, 1)])
+    blocks: list = [Table(columns, rows, caption=(
         "An estimate counts multiply-accumulates and bytes moved at Horowitz's ISSCC 2014 per-operation energies: "
-        "an order of magnitude for comparing variants, not a measurement."))])
+        "an order of magnitude for comparing variants, not a measurement."))]
+    blocks += [Text(f"No measured energy on {label}: {reason}.") for label, reason in reasons.items()]
+    return Section("Power and thermal", blocks)
 
 
 METHOD = ("Latencies are measured with time.perf_counter_ns after a warm-up and reported in microseconds; "
