@@ -350,10 +350,12 @@ def held_out_samples(dataset, seed: int) -> dict[str, np.ndarray]:
 
 def write_outputs(config: Config, prepared: Prepared, model, metrics: dict, out: Path) -> None:
     """metrics.json, confusion.png, then the run directory contract (run.json last)."""
-    from pipelines.rundir import _atomic_text, save_run
+    from pipelines.rundir import save_run
 
     dataset = prepared.dataset
-    _atomic_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    tmp = out / "metrics.json.tmp"
+    tmp.write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
+    tmp.replace(out / "metrics.json")
     if metrics["task"] == "classification":
         _plots().confusion(metrics["test"]["confusion_matrix"], dataset.class_names, out / "confusion.png",
                            f"{config.name}: test accuracy {metrics['test']['accuracy']:.4f}")
