@@ -118,12 +118,18 @@ def keras_predict(run, model) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def bundle_series(bundle_path, adversarial, y, *, backend=None) -> list[dict]:
-    """One series per model id of the bundle: its accuracy on the adversarial raw inputs."""
+    """One series per model id of the bundle: its accuracy on the adversarial raw inputs (with
+    ``backend``, only the models of the formats it runs)."""
+    from edge_runtime.backends import get_backend
     from edge_runtime.bundle import open_bundle
 
+    formats = get_backend(backend).formats if backend is not None else None  # an unknown name lists the known
     series = []
     with open_bundle(bundle_path) as bundle:
-        for model_id in bundle.model_ids:
+        for model in bundle.models:
+            if formats is not None and model["format"] not in formats:
+                continue  # --backend measures only the models that backend runs
+            model_id = model["id"]
             session = bundle.session(model_id=model_id, backend=backend)
             series.append({"model_id": model_id, "source": "bundle", "backend": session.backend_name,
                            "accuracy": accuracy(session.predict, adversarial, y)})

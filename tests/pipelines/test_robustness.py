@@ -187,12 +187,14 @@ def test_every_exported_variant_is_measured_on_the_same_adversarial_images(mlp_r
     bundle = mlp_run / "bundle"
     archive = shutil.make_archive(str(tmp_path / "bundle"), "zip", bundle)
     shutil.copy(archive, mlp_run / "bundle.zip")  # the run is found next to the archive, as with --zip
-    for target in (bundle, mlp_run / "bundle.zip"):
+    expected = {"keras-float", "tflite-fp32", "tflite-int8", "onnx-fp32", "onnx-int8"}
+    runs = ((bundle, [], expected), (mlp_run / "bundle.zip", ["--backend", "onnxruntime"], {"keras-float", "onnx-fp32", "onnx-int8"}))
+    for target, extra, model_ids in runs:
         out = tmp_path / f"result-{target.name}"
-        assert main(["robustness", str(target), "--eps", "0,0.1,0.2", "--limit", "300", "--out", str(out)]) == 0
+        assert main(["robustness", str(target), "--eps", "0,0.1,0.2", "--limit", "300", "--out", str(out), *extra]) == 0
         result = json.loads((out / "robustness.json").read_text())
         series = {s["model_id"]: s["accuracy"] for s in result["series"]}
-        assert set(series) == {"keras-float", "tflite-fp32", "tflite-int8", "onnx-fp32", "onnx-int8"}
+        assert set(series) == model_ids
         for model_id, accuracy in series.items():
             assert accuracy == sorted(accuracy, reverse=True), model_id
             # float variants see exactly what Keras sees; int8 rounds differently on a few images
