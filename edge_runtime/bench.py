@@ -98,7 +98,7 @@ class Probes:
         return self.snapshotter.snapshot()
 
 
-def _timed_loop(session, x, count: int | None, until_ns: int | None, recorders, on_block=None) -> int:
+def timed_loop(session, x, count: int | None, until_ns: int | None, recorders, on_block=None) -> int:
     """Run the three stages ``count`` times (or until ``until_ns``); returns the number of runs."""
     pc = time.perf_counter_ns
     pre, prep, run, fin = session.preprocess, session.prepare, session.engine.run, session.finish
@@ -246,7 +246,7 @@ def bench_one(bundle, model_id: str, backend: str | None, threads: int, settings
     timeline = Timeline(probes, settings.window_s) if settings.duration_s else None
     until = None if settings.duration_s is None else time.perf_counter_ns() + int(settings.duration_s * 1e9)
     cpu0, wall0 = time.process_time_ns(), time.perf_counter_ns()
-    count = _timed_loop(session, x, None if until else settings.runs, until, recorders,
+    count = timed_loop(session, x, None if until else settings.runs, until, recorders,
                         timeline.on_block if timeline else None)
     cpu1, wall1 = time.process_time_ns(), time.perf_counter_ns()
     if timeline:
