@@ -123,7 +123,8 @@ def otsu_thresholds(planes: np.ndarray) -> np.ndarray:
     lo, hi = planes.min(axis=1), planes.max(axis=1)
     constant = lo == hi
     if planes.dtype.kind in "ui":
-        levels = int(hi.max() - lo.min()) + 1
+        planes, lo, hi = planes.astype(np.int64), lo.astype(np.int64), hi.astype(np.int64)
+        levels = max(int(hi.max() - lo.min()) + 1, 2)  # two bins at least: one threshold candidate
         bins = (planes - lo[:, None]).astype(np.intp)
         centres = lo[:, None].astype(np.int64) + np.arange(levels)[None, :]
     else:
@@ -171,15 +172,15 @@ def threshold(x: np.ndarray, *, method: str = "otsu", value: float | None = None
 MORPH_OPS = ("erode", "dilate", "open", "close")
 
 
-def _morph_validate(*, operation="close", size=3, shape="square"):
+def _morph_validate(*, operation="close", size=3, footprint="square"):
     check_choice("morphology", "operation", operation, MORPH_OPS)
     check_int("morphology", "size", size, 1)
     if size % 2 == 0:
         raise param_error("morphology", "size", size, "an odd integer >= 1")
-    check_choice("morphology", "shape", shape, ("square", "cross"))
+    check_choice("morphology", "footprint", footprint, ("square", "cross"))
 
 
-def _extreme(x: np.ndarray, size: int, shape: str, dilate: bool) -> np.ndarray:
+def _extreme(x: np.ndarray, size: int, footprint: str, dilate: bool) -> np.ndarray:
     """Min (erode) or max (dilate) over the footprint; the border never wins (OpenCV's default)."""
     r = size // 2
     if x.dtype.kind == "f":
@@ -193,7 +194,7 @@ def _extreme(x: np.ndarray, size: int, shape: str, dilate: bool) -> np.ndarray:
     vertical = padded[:, 0:h]
     for i in range(1, size):
         vertical = pick(vertical, padded[:, i : i + h])  # (N, H, W + 2r, C)
-    if shape == "square":
+    if footprint == "square":
         out = vertical[:, :, 0:w]
         for j in range(1, size):
             out = pick(out, vertical[:, :, j : j + w])
@@ -206,14 +207,14 @@ def _extreme(x: np.ndarray, size: int, shape: str, dilate: bool) -> np.ndarray:
 
 @register_op("morphology", output_shape=_same_shape, validate=_morph_validate,
              cost=lambda shape, *, operation="close", size=3, **_: (2 if operation in ("open", "close") else 1) * 2 * size * _pixels(shape))
-def morphology(x: np.ndarray, *, operation: str = "close", size: int = 3, shape: str = "square") -> np.ndarray:
+def morphology(x: np.ndarray, *, operation: str = "close", size: int = 3, footprint: str = "square") -> np.ndarray:
     """Grey-level erode / dilate / open (erode then dilate) / close (dilate then erode) with a
-    ``size`` x ``size`` square or cross footprint, equal to ``cv2.erode`` / ``cv2.dilate`` /
+    ``size`` x ``size`` square or cross ``footprint``, equal to ``cv2.erode`` / ``cv2.dilate`` /
     ``cv2.morphologyEx`` with ``cv2.getStructuringElement(MORPH_RECT or MORPH_CROSS)`` and OpenCV's
     default border (pixels outside never win). Real (N, H, W, C) -> same dtype."""
     check_batch(x, "morphology")
-    _morph_validate(operation=operation, size=size, shape=shape)
+    _morph_validate(operation=operation, size=size, footprint=footprint)
     steps = {"erode": (False,), "dilate": (True,), "open": (False, True), "close": (True, False)}[operation]
     for dilate in steps:
-        x = _extreme(x, size, shape, dilate)
+        x = _extreme(x, size, footprint, dilate)
     return x

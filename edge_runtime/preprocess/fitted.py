@@ -87,4 +87,6 @@ def pca(x: np.ndarray, *, components: int = 32, mean=None, basis=None) -> np.nda
     basis = np.asarray(basis, dtype=np.float32)
     if flat.shape[1] != mean.shape[0]:
         raise DataError(f"pca: fitted on {mean.shape[0]} features per sample. Received: shape={x.shape}")
-    return (flat - mean) @ basis.T
+    # one (1, F) @ (F, k) product per sample: the same BLAS call whatever the batch size, so a
+    # sample projects bit-identically alone (device) and in a batch (training)
+    return np.matmul((flat - mean)[:, None, :], basis.T)[:, 0, :]

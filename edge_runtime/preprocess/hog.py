@@ -178,7 +178,7 @@ def _interpolated(x: np.ndarray, cell: int, block: int, orientations: int) -> np
     bins = pooled[:, 1:-1]
     bins[:, 0] += pooled[:, -1]
     bins[:, -1] += pooled[:, 0]
-    blocks = bins.reshape(n, -1)[:, order].reshape(n, -1, block * block * orientations)
+    blocks = bins.reshape(n, -1).take(order, axis=1).reshape(n, -1, block * block * orientations)
     return _l2hys(blocks, np.float32(0.1 * blocks.shape[-1]), np.float32(1e-3), squared=False).reshape(n, -1)
 
 
@@ -208,7 +208,7 @@ def _skimage(x: np.ndarray, cell: int, block: int, orientations: int) -> np.ndar
     bins += (np.arange(n) * (n_cells * (orientations + 1)))[:, None, None]
     hist = np.bincount(bins.ravel(), mag.ravel(), minlength=n * n_cells * (orientations + 1))
     hist = hist.reshape(n, n_cells, orientations + 1)[:, : n_cells - 1, :orientations] / (cell * cell)
-    blocks = hist[:, gather].reshape(n, -1, block * block * orientations)
+    blocks = hist.take(gather, axis=1).reshape(n, -1, block * block * orientations)
     return _l2hys(blocks, 1e-10, 1e-10, squared=True).astype(np.float32).reshape(n, -1)
 
 
@@ -216,11 +216,13 @@ def _l2hys(v: np.ndarray, eps1, eps2, *, squared: bool) -> np.ndarray:
     """L2 normalize each block (last axis), clip at 0.2, normalize again.
 
     OpenCV divides by (norm + eps); skimage by sqrt(norm^2 + eps^2) (``squared=True``, eps^2 given).
+    ``v`` must be C-contiguous: then each block's sums run in one order whatever the batch size,
+    so an image gives bit-identical features alone (device) and in a batch (training).
     """
-    ss = np.einsum("...i,...i->...", v, v)[..., None]
+    ss = (v * v).sum(axis=-1, keepdims=True)
     v = v / (np.sqrt(ss + eps1) if squared else np.sqrt(ss) + eps1)
     np.minimum(v, 0.2, out=v)
-    ss = np.einsum("...i,...i->...", v, v)[..., None]
+    ss = (v * v).sum(axis=-1, keepdims=True)
     v /= np.sqrt(ss + eps2) if squared else np.sqrt(ss) + eps2
     return v
 

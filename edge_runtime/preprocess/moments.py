@@ -19,15 +19,19 @@ MIN_MU02 = 1e-2
 
 @lru_cache(maxsize=32)
 def _moment_basis(h: int, w: int) -> np.ndarray:
-    """(H*W, 5) columns 1, x, y, x*y, y*y for the raw moments m00, m10, m01, m11, m02."""
+    """(5, H*W) rows 1, x, y, x*y, y*y for the raw moments m00, m10, m01, m11, m02."""
     y, x = np.mgrid[0:h, 0:w].astype(np.float64)
-    return np.stack([np.ones_like(x), x, y, x * y, y * y], axis=-1).reshape(h * w, 5)
+    return np.stack([np.ones_like(x), x, y, x * y, y * y]).reshape(5, h * w)
 
 
 def _moments(img: np.ndarray) -> np.ndarray:
-    """(n, H, W) -> (n, 5) raw moments m00, m10, m01, m11, m02 (float64)."""
+    """(n, H, W) -> (n, 5) raw moments m00, m10, m01, m11, m02 (float64).
+
+    A broadcast product summed along the contiguous last axis (not a matmul, whose BLAS kernel
+    may change with the batch size): an image gets bit-identical moments alone and in a batch.
+    """
     n, h, w = img.shape
-    return img.reshape(n, h * w) @ _moment_basis(h, w)
+    return (img.reshape(n, 1, h * w).astype(np.float64) * _moment_basis(h, w)).sum(axis=-1)
 
 
 @lru_cache(maxsize=32)

@@ -52,6 +52,8 @@ def register_op(name: str, *, output_shape, fit=None, state=(), cost=None, valid
             for p in sig.parameters.values()
             if p.kind is inspect.Parameter.KEYWORD_ONLY
         }
+        if "shape" in defaults:  # output_shape(shape, **params) and cost(shape, **params) take it
+            raise ValueError(f"op {name!r}: a parameter may not be called 'shape'")
         OPS[name] = Op(name, fn, output_shape, fit, tuple(state), cost, validate, defaults)
         return fn
 
@@ -80,20 +82,21 @@ def check_batch(x: Any, op: str, *, rank: int | tuple[int, ...] | None = 4, chan
     """
     if not isinstance(x, np.ndarray):
         raise DataError(f"{op}: expected a numpy array. Received: {type(x).__name__}")
+    got = f"Received: shape={x.shape} dtype={x.dtype}"
     ranks = (rank,) if isinstance(rank, int) else rank
     if ranks is not None and x.ndim not in ranks:
         layout = "(N, H, W, C)" if ranks == (4,) else f"rank {ranks}"
-        raise DataError(f"{op}: expected a batch {layout}. Received: shape={x.shape} dtype={x.dtype}")
-    if x.shape[0] == 0:
-        raise DataError(f"{op}: expected a non-empty batch. Received: shape={x.shape}")
+        raise DataError(f"{op}: expected a batch {layout}. {got}")
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise DataError(f"{op}: expected a non-empty batch. {got}")
     if x.dtype.kind not in "uif":
-        raise DataError(f"{op}: expected an integer or float array. Received: dtype={x.dtype}")
+        raise DataError(f"{op}: expected an integer or float array. {got}")
     if channels is not None:
         allowed = (channels,) if isinstance(channels, int) else tuple(channels)
         if x.shape[-1] not in allowed:
-            raise DataError(f"{op}: expected {allowed} channel(s). Received: shape={x.shape}")
+            raise DataError(f"{op}: expected {' or '.join(map(str, allowed))} channel(s). {got}")
     if x.dtype.kind == "f" and not np.isfinite(x).all():
-        raise DataError(f"{op}: input holds NaN or inf. Received: shape={x.shape} dtype={x.dtype}")
+        raise DataError(f"{op}: input holds NaN or inf. {got}")
     return x
 
 
