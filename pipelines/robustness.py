@@ -32,6 +32,8 @@ DEFAULT_EPS = (0.0, 0.05, 0.1, 0.2)
 #: held-out examples attacked by default: enough for +-3 % accuracy, quick on 2 cores
 DEFAULT_LIMIT = 1000
 KERAS_ID = "keras-float"
+#: chart line style by model format (the model id's prefix): the float model solid, exports dashed/dotted
+LINE_STYLES = {"keras": "-", "tflite": "--", "onnx": ":"}
 
 
 # --- the device path as a differentiable TensorFlow function -------------------------------------
@@ -296,8 +298,12 @@ def plot(results: list[dict], path, *, title: str | None = None, model_ids=None)
     path = Path(path)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     try:
-        for label, eps, accuracy in chart_lines(results, model_ids):
-            ax.plot(eps, accuracy, marker="o", label=label)
+        lines = chart_lines(results, model_ids)
+        colors = plt.get_cmap("tab20" if len(lines) > 10 else "tab10")
+        for index, (label, eps, accuracy) in enumerate(lines):
+            fmt = label.split()[-1].split("-")[0]
+            ax.plot(eps, accuracy, marker="o", markersize=4, color=colors(index % colors.N),
+                    linestyle=LINE_STYLES.get(fmt, "-"), linewidth=2.2 if fmt == "keras" else 1.3, label=label)
         crafted = {r["attack"]["crafted_on"]["name"] for r in results}
         surrogate = any(r["attack"]["crafted_on"]["surrogate"] for r in results)
         ax.set_title(title or f"FGSM accuracy vs epsilon (crafted on {', '.join(sorted(crafted))}"
@@ -306,7 +312,7 @@ def plot(results: list[dict], path, *, title: str | None = None, model_ids=None)
         ax.set_ylabel("top-1 accuracy")
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7, ncol=2 if len(lines) > 6 else 1, loc="lower left")
         fig.tight_layout()
         tmp = path.with_name(path.stem + ".tmp.png")
         fig.savefig(tmp)
