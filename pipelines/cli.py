@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "datasets": "pipelines.commands.datasets",
     "robustness": "pipelines.commands.robustness",
     "train": "pipelines.commands.train",
+    "sweep": "pipelines.commands.sweep",
     "export": "pipelines.commands.export",
     "predict": "edge_runtime.commands.predict",
     "bench": "edge_runtime.commands.bench",
