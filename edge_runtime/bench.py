@@ -75,7 +75,19 @@ def sample_input(bundle, session, batch: int, seed: int = 0) -> np.ndarray:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    """This process's peak resident set size in MB.
+
+    Linux: ``VmHWM`` of /proc/self/status, the high-water mark of this process image;
+    ``ru_maxrss`` is not used there because it carries over a larger parent's peak through
+    fork + exec. Elsewhere ``ru_maxrss`` (KiB on Linux, bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 2)
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1 << 20) if sys.platform == "darwin" else peak / 1024, 2)
 

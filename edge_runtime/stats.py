@@ -33,7 +33,7 @@ def bootstrap_median_ci(samples: np.ndarray, confidence: float = 0.95, resamples
         return _median_ci_closed_form(x, alpha)
     rng = np.random.default_rng(seed)
     medians = np.empty(resamples)
-    chunk = max(1, 2_000_000 // n)  # bounded memory: chunk x n indices at a time
+    chunk = max(1, 250_000 // n)  # bounded memory (a few MB): chunk x n indices at a time
     for start in range(0, resamples, chunk):
         stop = min(resamples, start + chunk)
         idx = rng.integers(0, n, size=(stop - start, n))
