@@ -47,11 +47,22 @@ def _tf_flatten(x):
     return tf.reshape(x, [tf.shape(x)[0], -1])
 
 
+def _tf_standardize(x, *, mode="global", mean=None, std=None):
+    return (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+
+
+def _tf_pca(x, *, components=32, mean=None, basis=None):
+    flat = _tf_flatten(x)
+    return (flat - np.asarray(mean, np.float32)) @ np.asarray(basis, np.float32).T
+
+
 #: preprocessing op name -> TensorFlow twin of the numpy op (same parameters); an op missing here
 #: is treated as not differentiable and needs a surrogate
 DIFFERENTIABLE_OPS: dict[str, Callable] = {
     "scale": _tf_scale,
     "flatten": _tf_flatten,
+    "standardize": _tf_standardize,
+    "pca": _tf_pca,
 }
 
 

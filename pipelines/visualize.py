@@ -248,7 +248,6 @@ def cell_histograms(features: np.ndarray, image_hw: tuple[int, int], *, variant:
 
 def hog_cells(images: np.ndarray, **hog_params) -> np.ndarray:
     """Per-cell histograms of an (N, H, W, C) batch, through edgenn's own ``hog`` op (see cell_histograms)."""
-    import edge_runtime.preprocess.hog  # noqa: F401  (registers the op)
     from edge_runtime.preprocess import get_op
 
     op = get_op("hog")
@@ -257,14 +256,14 @@ def hog_cells(images: np.ndarray, **hog_params) -> np.ndarray:
 
 
 def plot_hog_glyphs(image: np.ndarray, histograms: np.ndarray, cell: int, path, *, scale: int = 4,
-                    title: str = "HOG glyphs") -> Path:
+                    title: str = "HOG glyphs", input_label: str = "input") -> Path:
     """The sample next to its HOG glyphs (one line per orientation bin per cell, brighter = stronger)."""
     image = np.asarray(image)
     image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
     glyphs = hog_glyph_image(histograms, cell, image.shape[:2], scale=scale)
     fig, axes = _grid(2, 1, title, tile_in=HOG_TILE_IN)
     axes[0, 0].imshow(image, cmap="gray")
-    axes[0, 0].set_title("input", fontsize=7)
+    axes[0, 0].set_title(input_label, fontsize=7)
     axes[0, 1].imshow(glyphs, cmap="gray", interpolation="nearest")
     axes[0, 1].set_title(f"{histograms.shape[-1]} orientations, {cell}px cells", fontsize=7)
     return _save(fig, path)
@@ -272,11 +271,13 @@ def plot_hog_glyphs(image: np.ndarray, histograms: np.ndarray, cell: int, path, 
 
 # --- a whole run -----------------------------------------------------------------------------
 def _hog_input(pipeline, x: np.ndarray):
-    """(image fed to the pipeline's first hog step, that step's parameters), or None without hog."""
+    """(image fed to the pipeline's first hog step, its parameters, the ops before it), or None."""
+    before = []
     for step in pipeline.steps:
         if step.op.name == "hog":
-            return x, dict(step.params)
+            return x, dict(step.params), before
         x = step.op.fn(x, **step.params)
+        before.append(step.op.name)
     return None
 
 
@@ -298,7 +299,8 @@ def visualize_run(run, out_dir=None, *, sample: int = 0, model=None) -> dict[str
                                                     title=f"feature maps of {caption}")
     found = _hog_input(run.pipeline, raw)
     if found is not None:
-        image, params = found
+        image, params, before = found
         written["hog_glyphs"] = plot_hog_glyphs(image[0], hog_cells(image, **params)[0], params["cell"],
-                                                out / HOG_FILE, title=f"HOG glyphs of {caption}")
+                                                out / HOG_FILE, title=f"HOG glyphs of {caption}",
+                                                input_label=f"after {', '.join(before)}" if before else "input")
     return written

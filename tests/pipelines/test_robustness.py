@@ -47,6 +47,22 @@ def test_crafting_through_scale_and_flatten_equals_fgsm_on_the_scaled_flat_input
     assert step.max() == round(0.1 * 255) and set(np.unique(step)) <= {0, *range(1, 27)}
 
 
+@pytest.mark.parametrize("spec", [
+    [{"op": "scale", "divisor": 16.0}, {"op": "standardize"}, {"op": "flatten"}],
+    [{"op": "scale"}, {"op": "standardize", "mode": "per_channel"}],
+    [{"op": "scale"}, {"op": "pca", "components": 12}],
+], ids=["standardize-global", "standardize-per-channel", "pca"])
+def test_every_differentiable_twin_computes_its_numpy_op(spec, digits):
+    from edge_runtime.preprocess import Pipeline
+    from pipelines.robustness import DevicePathModel, RawSpace
+
+    x = digits[0][:200]
+    pipeline = Pipeline.from_spec(spec).fit(x)
+    space = RawSpace(DIGITS_INPUT)
+    path = DevicePathModel(lambda features, training=False: features, pipeline, space)
+    np.testing.assert_allclose(np.asarray(path(space.to_unit(x))), pipeline.transform(x), rtol=1e-5, atol=1e-5)
+
+
 def test_float_model_accuracy_falls_with_eps_and_starts_at_its_clean_accuracy(mlp_run):
     from pipelines.robustness import evaluate
     from pipelines.rundir import load_run
@@ -148,7 +164,6 @@ HOG_SPEC = ({"op": "hog", "variant": "skimage", "cell": 2, "block": 2, "orientat
 @pytest.fixture(scope="module")
 def hybrid_run(tmp_path_factory, digits):
     """An MLP on edgenn's HOG features of the 8x8 digits: the hybrid, whose preprocessing has no gradient."""
-    import edge_runtime.preprocess.hog  # noqa: F401  (registers the op until the package imports it)
     from edge_runtime.preprocess import Pipeline
     from models.backend import keras
 
