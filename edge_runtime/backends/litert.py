@@ -47,17 +47,18 @@ class LiteRTEngine:
         self._dynamic_batch = bool(self.inputs[0].shape) and self.inputs[0].shape[0] == -1
         self._single = len(self._in_index) == 1 and len(self._out_index) == 1
         self._in0, self._out0 = self._in_index[0], self._out_index[0]
+        interp = self.interpreter  # bound once: the public methods a bare loop would call
+        self._set_tensor, self._invoke, self._get_tensor = interp.set_tensor, interp.invoke, interp.get_tensor
 
     def run(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
         x = arrays[0]
         if self._single and x.ndim and x.shape[0] == self._batch:  # the hot path: as lean as a bare loop
-            interp = self.interpreter
             try:
-                interp.set_tensor(self._in0, x)
+                self._set_tensor(self._in0, x)
             except ValueError as exc:
                 raise DataError(f"{self.path}: input does not fit the model: {exc}") from exc
-            interp.invoke()
-            return [interp.get_tensor(self._out0)]
+            self._invoke()
+            return [self._get_tensor(self._out0)]
         return self._run_general(arrays)
 
     def _run_general(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
