@@ -29,14 +29,19 @@ class ExportConfig:
     per_channel: bool = True
     #: pruned variants: final fraction of zero weights (the TFMOT guide's 80% example)
     sparsity: float = 0.8
+    #: pruned variants: layers with fewer kernel weights stay dense (a first conv of 144 weights
+    #: saves nothing when pruned and costs the most accuracy)
+    prune_min_weights: int = 1024
     #: clustered variants: distinct weight values per layer (TFMOT guide: 16)
     clusters: int = 16
     #: tfmot fine-tuning: a few epochs recover what quantization/pruning/clustering cost
     finetune_epochs: int = 3
+    #: ... but at least this many optimizer steps: pruning to 80% needs a few hundred to recover
+    finetune_min_steps: int = 500
     #: at most this many (labelled) samples are used for fine-tuning
     finetune_samples: int = 2000
-    #: tfmot fine-tuning learning rate: small, the model is already trained
-    finetune_learning_rate: float = 1e-4
+    #: tfmot fine-tuning peak learning rate (Adam's default, as in the TFMOT guides), cosine-decayed to 0
+    finetune_learning_rate: float = 1e-3
     #: per-precision threshold overrides, e.g. {"int8": {"top1_agreement": 0.97}}
     thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
     seed: int = 0

@@ -16,6 +16,7 @@ import numpy as np
 
 from export.config import ExportConfig
 from export.errors import ExportError
+from export.workarounds import keep_pruned_zeros
 
 BATCH_SIZE = 32
 
@@ -56,10 +57,23 @@ def finetune_set(model, task: str, x: np.ndarray, y: np.ndarray | None) -> FineT
 def _fit(model, data: FineTuneSet, config: ExportConfig, callbacks=()):
     from models.backend import keras
 
-    model.compile(optimizer=keras.optimizers.Adam(config.finetune_learning_rate), loss=data.loss)
-    model.fit(data.x, data.y, epochs=config.finetune_epochs, batch_size=BATCH_SIZE, shuffle=True,
+    steps = epochs_for(config, len(data.x)) * math.ceil(len(data.x) / BATCH_SIZE)
+    # cosine decay to zero: large steps while the weights adapt, a gentle finish (no tuning needed)
+    rate = keras.optimizers.schedules.CosineDecay(config.finetune_learning_rate, decay_steps=steps)
+    model.compile(optimizer=keras.optimizers.Adam(rate), loss=data.loss)
+    model.fit(data.x, data.y, epochs=epochs_for(config, len(data.x)), batch_size=BATCH_SIZE, shuffle=True,
               verbose=0, callbacks=list(callbacks))
     return model
+
+
+def _kernel_size(layer) -> int:
+    return int(sum(np.prod(w.shape) for w in layer.trainable_weights if len(w.shape) >= 2))
+
+
+def epochs_for(config: ExportConfig, samples: int) -> int:
+    """``finetune_epochs``, raised until the fine-tuning makes at least ``finetune_min_steps`` updates."""
+    per_epoch = math.ceil(samples / BATCH_SIZE)
+    return max(config.finetune_epochs, math.ceil(config.finetune_min_steps / per_epoch))
 
 
 def _copy(model):
@@ -119,17 +133,25 @@ def pruned(model, data: FineTuneSet, config: ExportConfig):
     import tensorflow_model_optimization as tfmot
     from tensorflow_model_optimization.python.core.sparsity.keras.prune_registry import PruneRegistry
 
-    steps = config.finetune_epochs * math.ceil(len(data.x) / BATCH_SIZE)
+    steps = epochs_for(config, len(data.x)) * math.ceil(len(data.x) / BATCH_SIZE)
     frequency = max(1, steps // 20)
-    end_step = max(frequency, (int(steps * 0.75) // frequency) * frequency)  # a pruning step lands on end_step
+    end_step = max(frequency, (int(steps * 0.5) // frequency) * frequency)  # a pruning step lands on end_step
+    prunable = [layer for layer in model.layers
+                if _kernel_size(layer) >= config.prune_min_weights and PruneRegistry.supports(layer)]
+    if not prunable:
+        raise ExportError(f"pruning needs a layer with at least {config.prune_min_weights} kernel weights; "
+                          "this model has none (lower prune_min_weights)")
+    # config.sparsity counts every kernel: the layers too small to prune leave a little more to the others
+    total = sum(_kernel_size(layer) for layer in model.layers)
+    target = min(0.95, config.sparsity * total / sum(_kernel_size(layer) for layer in prunable))
     schedule = tfmot.sparsity.keras.PolynomialDecay(
-        initial_sparsity=0.0, final_sparsity=config.sparsity, begin_step=0, end_step=end_step, frequency=frequency
+        initial_sparsity=0.0, final_sparsity=target, begin_step=0, end_step=end_step, frequency=frequency
     )
     prune = tfmot.sparsity.keras.prune_low_magnitude
+    names = {layer.name for layer in prunable}
 
     def wrap(layer):
-        supported = layer.trainable_weights and PruneRegistry.supports(layer)
-        return prune(layer, pruning_schedule=schedule) if supported else layer
+        return prune(layer, pruning_schedule=schedule) if layer.name in names else layer
 
     model_p = _clone_with(model, wrap)
     _fit(model_p, data, config, callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
@@ -164,7 +186,7 @@ def pqat(model, data: FineTuneSet, config: ExportConfig):
     scheme = tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme()
     with _quantize_scope():
         model_q = tfmot.quantization.keras.quantize_apply(_annotate_for_qat(sparse), scheme)
-    return _fit(model_q, data, config)
+    return _fit(model_q, data, config, callbacks=[keep_pruned_zeros(model_q)])
 
 
 def identity(model, data: FineTuneSet | None, config: ExportConfig):

@@ -52,22 +52,32 @@ def _tflite(mode: str) -> Callable[[object, ConvertInput], bytes]:
     return convert
 
 
-def _onnx(model, inputs: ConvertInput) -> bytes:
+def _keras2onnx(model, inputs: ConvertInput) -> bytes:
     from export.keras2onnx import keras2onnx
 
     return keras2onnx(model, inputs.config.opset)
 
 
+def _compact(data: bytes) -> bytes:
+    from export.onnx_compact import compact_onnx
+
+    return compact_onnx(data)
+
+
+def _onnx(model, inputs: ConvertInput) -> bytes:
+    return _compact(_keras2onnx(model, inputs))
+
+
 def _onnx_int8(model, inputs: ConvertInput) -> bytes:
     from export.onnx_quant import onnx2int8
 
-    return onnx2int8(_onnx(model, inputs), inputs.representative, inputs.config.per_channel)
+    return _compact(onnx2int8(_keras2onnx(model, inputs), inputs.representative, inputs.config.per_channel))
 
 
 def _onnx_dynamic(model, inputs: ConvertInput) -> bytes:
     from export.onnx_quant import onnx2dynamic
 
-    return onnx2dynamic(_onnx(model, inputs))
+    return _compact(onnx2dynamic(_keras2onnx(model, inputs)))
 
 
 TFLITE_INT8 = Target("int8", _tflite("int8"))

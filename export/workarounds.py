@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import warnings
 
+import numpy as np
+
 
 @contextlib.contextmanager
 def tflite_integer_io_warning():
@@ -22,3 +24,25 @@ def tflite_integer_io_warning():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected", category=UserWarning)
         yield
+
+
+def keep_pruned_zeros(model):
+    """A Keras callback that puts the pruned zeros back after every training batch.
+
+    tfmot's prune-preserving QAT scheme masks the weights it quantizes, but the zero weights
+    themselves drift during fine-tuning and the converted model loses its sparsity
+    (tensorflow/model-optimization#720, "pruned zero weights drift away", closed unmerged;
+    #721 is the same bug). The mask is taken from the kernels (2+ dimensional weights) when the
+    callback is made. Remove when tfmot keeps the zeros itself.
+    """
+    from models.backend import keras, tf
+
+    masked = [(w, tf.constant((w.numpy() != 0).astype(w.dtype.as_numpy_dtype)))
+              for w in model.trainable_weights if len(w.shape) >= 2 and not np.all(w.numpy() != 0)]
+
+    class KeepZeros(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            for weight, mask in masked:
+                weight.assign(weight * mask)
+
+    return KeepZeros()
