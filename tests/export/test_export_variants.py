@@ -48,7 +48,7 @@ def test_accuracy_is_recorded_against_the_keras_reference(mlp_run, tmp_path):
 @pytest.mark.slow
 def test_every_variant_of_a_cnn_converts_and_validates(cnn_run, tmp_path):
     # 50% sparsity: this 3k-parameter CNN loses too much at the default 80% to be a fair check
-    config = ExportConfig(variants=ALL, finetune_epochs=2, sparsity=0.5)
+    config = ExportConfig(variants=ALL, finetune_epochs=2, finetune_min_steps=100, sparsity=0.5)
     manifest = export_run(cnn_run, tmp_path / "bundle", config, log=lambda _: None)
     models = _by_id(manifest)
     expected = {f"{fmt}-{name}" for name, v in VARIANTS.items() for fmt in v.targets}
