@@ -289,13 +289,24 @@ def format_table(result: dict) -> str:
 
 
 def chart_lines(results: list[dict], model_ids=None) -> list[tuple[str, list[float], list[float]]]:
-    """(label, eps, accuracy) per line of the chart; labels carry the run name when results are mixed."""
+    """(label, eps, accuracy) per line of the chart; labels carry the run name when results are
+    mixed, and "via <surrogate>" for a transfer attack."""
     lines = []
     for result in results:
         prefix = f"{result['target']['name']} " if len(results) > 1 else ""
-        lines += [(prefix + s["model_id"], result["eps"], s["accuracy"]) for s in result["series"]
+        crafted = result["attack"]["crafted_on"]
+        suffix = f" (via {crafted['name']})" if crafted["surrogate"] and len(results) > 1 else ""
+        lines += [(prefix + s["model_id"] + suffix, result["eps"], s["accuracy"]) for s in result["series"]
                   if model_ids is None or s["model_id"] in model_ids]
     return lines
+
+
+def chart_title(results: list[dict]) -> str:
+    if len(results) > 1:
+        return "FGSM accuracy vs epsilon (white-box unless 'via' a surrogate)"
+    crafted = results[0]["attack"]["crafted_on"]
+    how = f"surrogate {crafted['name']}, transfer" if crafted["surrogate"] else f"{crafted['name']}, white-box"
+    return f"FGSM accuracy vs epsilon (crafted on {how})"
 
 
 def plot(results: list[dict], path, *, title: str | None = None, model_ids=None) -> Path:
@@ -312,13 +323,10 @@ def plot(results: list[dict], path, *, title: str | None = None, model_ids=None)
         lines = chart_lines(results, model_ids)
         colors = plt.get_cmap("tab20" if len(lines) > 10 else "tab10")
         for index, (label, eps, accuracy) in enumerate(lines):
-            fmt = label.split()[-1].split("-")[0]
+            fmt = label.split(" (via")[0].split()[-1].split("-")[0]
             ax.plot(eps, accuracy, marker="o", markersize=4, color=colors(index % colors.N),
                     linestyle=LINE_STYLES.get(fmt, "-"), linewidth=2.2 if fmt == "keras" else 1.3, label=label)
-        crafted = {r["attack"]["crafted_on"]["name"] for r in results}
-        surrogate = any(r["attack"]["crafted_on"]["surrogate"] for r in results)
-        ax.set_title(title or f"FGSM accuracy vs epsilon (crafted on {', '.join(sorted(crafted))}"
-                              f"{', surrogate' if surrogate else ''})", fontsize=10)
+        ax.set_title(title or chart_title(results), fontsize=10)
         ax.set_xlabel("epsilon (fraction of the input range)")
         ax.set_ylabel("top-1 accuracy")
         ax.set_ylim(0, 1.02)

@@ -178,7 +178,7 @@ def hybrid_run(tmp_path_factory, digits):
 
 
 def test_the_hybrid_is_attacked_through_a_cnn_surrogate_and_says_so(hybrid_run, cnn_run):
-    from pipelines.robustness import evaluate, format_table
+    from pipelines.robustness import chart_lines, chart_title, evaluate, format_table
     from pipelines.rundir import load_run
 
     target = load_run(hybrid_run)
@@ -190,6 +190,8 @@ def test_the_hybrid_is_attacked_through_a_cnn_surrogate_and_says_so(hybrid_run, 
     clean, _, strongest = result["series"][0]["accuracy"]
     assert clean > 0.85 and strongest < clean - 0.1  # the CNN's FGSM examples transfer to the hybrid
     assert "surrogate 'cnn'" in format_table(result)
+    assert chart_lines([result, result])[0][0] == "hybrid keras-float (via cnn)"
+    assert chart_title([result]) == "FGSM accuracy vs epsilon (crafted on surrogate cnn, transfer)"
 
 
 @pytest.mark.slow
