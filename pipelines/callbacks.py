@@ -15,8 +15,8 @@ import numpy as np
 
 from models.backend import keras
 
-LAST = "last.weights.h5"
-BEST = "best.weights.h5"
+LAST = "last_weights.h5"  # legacy h5 layout: loads into distributed variables too
+BEST = "best_weights.h5"
 
 
 def monitor_mode(monitor: str) -> str:
@@ -114,6 +114,6 @@ def _weights_finite(model) -> bool:
 
 
 def _save_weights(model, path: Path) -> None:
-    tmp = path.with_name(path.name.replace(".weights.h5", ".tmp.weights.h5"))
+    tmp = path.with_name(path.stem + ".tmp.h5")
     model.save_weights(tmp)
     os.replace(tmp, path)

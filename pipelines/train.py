@@ -46,6 +46,7 @@ class TrainResult:
     history: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
     message: str = ""
+    model: Any = field(default=None, repr=False)  # the trained Keras model (None when not trained now)
 
 
 @dataclass
@@ -315,13 +316,14 @@ def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Call
         "replicas": int(strategy.num_replicas_in_sync),
         "resumed_at_epoch": first_epoch + 1 if first_epoch else None,
     }
-    if not chief:
+    if not chief:  # saving runs collective ops: every worker saves, the others to scratch space
+        model.save(work / "model.keras")
         shutil.rmtree(work, ignore_errors=True)
-        return TrainResult("complete", out, metrics, history, time.perf_counter() - started)
+        return TrainResult("complete", out, metrics, history, time.perf_counter() - started, model=model)
     write_outputs(config, prepared, model, metrics, work)
     shutil.rmtree(backup_dir, ignore_errors=True)  # BackupAndRestore leaves its empty folder behind
     outdir.write_state(out, config.to_dict(), "complete")
-    return TrainResult("complete", out, metrics, history, time.perf_counter() - started)
+    return TrainResult("complete", out, metrics, history, time.perf_counter() - started, model=model)
 
 
 def evaluate(model, prepared: Prepared) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def test_the_run_directory_holds_every_output(finished_run):
     assert {"run.json", "model.keras", "samples.npz", "history.csv", "metrics.json", "curves.png",
             "confusion.png", "logs", "checkpoints", "train-state.json"} <= names
     assert "backup" not in names  # the resume backup is removed once the run finished
-    assert {p.name for p in (finished_run / "checkpoints").iterdir()} == {"last.weights.h5", "best.weights.h5"}
+    assert {p.name for p in (finished_run / "checkpoints").iterdir()} == {"last_weights.h5", "best_weights.h5"}
     with (finished_run / "history.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert [r["epoch"] for r in rows] == ["0", "1"]
@@ -135,7 +135,7 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, 
     assert main(["train", config, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "loss became NaN/inf at epoch" in err and "kept the last good checkpoint" in err
-    last = out / "checkpoints" / "last.weights.h5"
+    last = out / "checkpoints" / "last_weights.h5"
     assert last.exists() and not (out / "run.json").exists()
     with (out / "history.csv").open() as handle:
         good_epochs = [r for r in csv.DictReader(handle) if np.isfinite(float(r["loss"]))]
