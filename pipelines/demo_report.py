@@ -85,19 +85,28 @@ def variant_record(result: dict, entry: dict) -> dict:
 
 
 # --- the demo's own sections ---------------------------------------------------------------------
+def row_name(row: dict) -> str:
+    """"mnist_cnn tflite-int8 (litert, 1 thread)": a compared row, with the model it belongs to."""
+    return f"{row['bundle']} {row['model_id']} ({row['backend']}, {row['threads']} thread{'s' * (row['threads'] > 1)})"
+
+
 def overview_section(info: dict, items: list[ModelOutputs], summary: dict) -> Section:
     """What ran, on which data, and the one-line answer (the recommended variant)."""
     data = info["data"]
-    verdict = next(iter(summary["verdicts"].values()), {})
     blocks: list = [
         Text(f"Dataset: {data['dataset']} ({data['why']}). {data['summary']}"),
         Text(f"Profile: {info['profile']}. Three models were trained, each exported to every variant in TFLite "
              "and ONNX, validated against its float Keras model, evaluated and benchmarked through the "
              "TensorFlow-free edge runtime on this machine, and attacked with FGSM."),
     ]
-    if verdict:
-        blocks.append(Text(f"Recommended on this machine: {verdict['recommended']} ({verdict['rule']}). "
-                           f"Fastest: {verdict['fastest']}."))
+    for device, rows in summary["rows"].items():
+        verdict = summary["verdicts"][device]
+        recommended = next(r for r in rows if r["recommended"])
+        fastest = next(r for r in rows if r["fastest"])
+        blocks.append(Text(f"Recommended on {device}: {row_name(recommended)}: end-to-end p50 "
+                           f"{fmt.us(recommended['p50_us'])} \u00b5s, accuracy {fmt.fraction(recommended['accuracy'])}, "
+                           f"{fmt.size(recommended['size_bytes'])} (rule: {verdict['rule']}). "
+                           f"Fastest: {row_name(fastest)} at {fmt.us(fastest['p50_us'])} \u00b5s."))
     rows = []
     for item in items:
         training, test = item.run["metrics"].get("training", {}), item.run["metrics"]["test"]
@@ -210,8 +219,9 @@ def write_report(root: Path, *, models: tuple[str, ...], info: dict, inside: dic
     _atomic(root / REPORT_FILES["html"], report.render_html([], TITLE, sections, sources))
     _atomic(root / REPORT_FILES["md"], report.render_markdown([], TITLE, sections, sources))
     _atomic(root / REPORT_FILES["json"], json.dumps(doc, indent=2, default=str) + "\n")
-    verdict = next(iter(summary["verdicts"].values()), {})
-    return {**REPORT_FILES, "recommended": verdict.get("recommended"), "fastest": verdict.get("fastest")}
+    rows = next(iter(summary["rows"].values()), [])
+    pick = {flag: next((row_name(r) for r in rows if r[flag]), None) for flag in ("recommended", "fastest")}
+    return {**REPORT_FILES, **pick}
 
 
 def _atomic(path: Path, text: str) -> None:

@@ -1,0 +1,106 @@
+"""`edgenn demo --quick` end to end: every model and variant in one report with plausible figures,
+a re-run that reuses every stage, and the output-directory and dataset rules."""
+
+import json
+
+import pytest
+
+from edge_runtime.manifest import read_manifest
+from pipelines.cli import main
+from pipelines.demo import MODELS, PROFILES, DemoSettings, run_demo
+from pipelines.stages import WorkspaceError
+from tests.pipelines.demo_run import quick_demo
+
+#: what the quick demo must export: every default variant in both formats but the two it skips
+QUICK_IDS = {"tflite-fp32", "tflite-fp16", "tflite-dynamic", "tflite-int8", "tflite-qat-int8", "tflite-pruned-int8",
+             "onnx-fp32", "onnx-dynamic", "onnx-int8", "onnx-pruned-int8"}
+#: the export thresholds of issue 5: float artifacts agree on >= 99.9 % of samples, integer ones on >= 98 %
+AGREEMENT = {"fp32": 0.999, "fp16": 0.999, "dynamic": 0.98, "int8": 0.98}
+EPS = [0.0, 0.05, 0.1, 0.2]
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory):
+    return quick_demo(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def report(demo_dir):
+    return json.loads((demo_dir / "report.json").read_text("utf-8"))
+
+
+@pytest.mark.slow
+def test_every_model_and_variant_is_in_the_report_with_plausible_figures(demo_dir, report):
+    assert report["data"]["dataset"] == "mnist-5k"
+    assert set(report["models"]) == set(MODELS)
+    for model in MODELS:
+        variants = report["models"][model]["variants"]
+        assert set(variants) == QUICK_IDS, model
+        assert {m["id"] for m in read_manifest(demo_dir / "bundles" / model)["models"]} == QUICK_IDS
+        for model_id, v in variants.items():
+            where = f"{model} {model_id}"
+            assert v["accuracy"] > 0.8, where
+            assert v["agreement"] >= AGREEMENT[v["precision"]], where
+            assert 0 < v["p50_us"] <= v["p99_us"], where
+            assert 0 < v["preprocess_p50_us"] < v["p50_us"] and 0 < v["preprocess_share"] < 1, where
+            assert v["cpu_time_us_per_inference"] > 0 and v["size_bytes"] > 0 and v["macs"] > 0, where
+            assert v["energy_uj_per_inference"] > 0 and v["energy_label"] == "estimate", where  # no sensor here
+            assert v["backend"] == {"tflite": "litert", "onnx": "onnxruntime"}[v["format"]], where
+
+
+@pytest.mark.slow
+def test_int8_is_smaller_than_fp32_and_the_recommendation_is_named(report, demo_dir):
+    for model in MODELS:
+        variants = report["models"][model]["variants"]
+        assert variants["tflite-int8"]["size_bytes"] * 3 < variants["tflite-fp32"]["size_bytes"], model
+    (device, rows), = report["summary"]["rows"].items()
+    recommended = [r for r in rows if r["recommended"]]
+    assert len(recommended) == 1 and recommended[0]["pareto"]  # the recommendation is never dominated
+    best = max(r["accuracy"] for r in rows)
+    assert recommended[0]["accuracy"] >= best - 0.01
+    html = (demo_dir / "report.html").read_text("utf-8")
+    assert f"Recommended on {device}: {recommended[0]['bundle']} {recommended[0]['model_id']} (" in html
+
+
+@pytest.mark.slow
+def test_the_robustness_numbers_cover_every_variant_and_fgsm_hurts(report):
+    for model in MODELS:
+        result = report["robustness"][model]
+        assert result["eps"] == EPS
+        ids = [s["model_id"] for s in result["series"]]
+        assert set(ids) == QUICK_IDS | {"keras-float"}, model
+        keras = result["series"][ids.index("keras-float")]["accuracy"]
+        assert keras[0] > 0.8 and keras[-1] < keras[0] - 0.2, (model, keras)
+    assert report["robustness"]["mnist_hybrid"]["attack"]["crafted_on"]["name"] == "mnist_cnn"
+
+
+@pytest.mark.slow
+def test_the_report_names_the_skipped_variants_and_why(report, demo_dir):
+    assert report["skipped_variants"] == PROFILES["quick"].skipped_variants
+    markdown = (demo_dir / "report.md").read_text("utf-8")
+    for variant, why in PROFILES["quick"].skipped_variants.items():
+        assert variant in markdown and why in markdown
+
+
+@pytest.mark.slow
+def test_a_rerun_reuses_every_finished_stage(demo_dir):
+    before = (demo_dir / "report.json").read_bytes()
+    lines = []
+    run_demo(DemoSettings(data="mnist-5k", out=str(demo_dir), quick=True), log=lines.append)
+    stage_lines = [line for line in lines if line.startswith("[")]
+    assert stage_lines and all("reused" in line for line in stage_lines)
+    assert (demo_dir / "report.json").read_bytes() == before
+
+
+def test_an_output_directory_holding_other_files_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(WorkspaceError, match="--overwrite"):
+        run_demo(DemoSettings(out=str(tmp_path), quick=True), log=lambda _: None)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_an_unknown_dataset_fails_in_one_line_naming_the_offline_choices(tmp_path, capsys):
+    code = main(["demo", "--data", "mnist-50k", "--out", str(tmp_path / "demo"), "--quick"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "mnist-50k" in err[0] and "mnist-5k" in err[0]
