@@ -147,3 +147,16 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, 
         handle.visititems(lambda _n, obj: arrays.append(obj[()]) if isinstance(obj, h5py.Dataset) else None)
     assert arrays and all(np.isfinite(a).all() for a in arrays)
     assert json.loads((out / "train-state.json").read_text())["status"] == "diverged"
+
+
+def test_fgsm_training_saves_the_inner_model(tmp_path, tiny_config):
+    result = train(load_config(tiny_config(train__epochs=1, train__fgsm_eps=0.1)), tmp_path / "out", log=quiet)
+    assert result.status == "complete"
+    model = load_run(tmp_path / "out").load_model()
+    assert model.__class__.__name__ == "Functional" and model.name == "mlp"
+
+
+def test_fgsm_is_refused_for_features_that_are_not_pixels(tmp_path, tiny_config):
+    steps = [{"op": "deskew"}, {"op": "scale"}, {"op": "flatten"}]
+    with pytest.raises(ConfigError, match=r"ops=\['deskew', 'scale', 'flatten'\]"):
+        train(load_config(tiny_config(train__fgsm_eps=0.1, preprocess={"steps": steps})), tmp_path / "o", log=quiet)
