@@ -89,7 +89,8 @@ def keras2tflite(model, mode: str = "fp32", representative: np.ndarray | None = 
 
 def unsupported_ops(message: str) -> list[str]:
     """The TF op names a converter error says have no TFLite builtin (e.g. ``tf.Erfinv``)."""
-    if "not supported" not in message and "custom implementation" not in message and "Select TF" not in message:
+    markers = ("neither a custom op nor a flex op", "not supported", "custom implementation", "Select TF")
+    if not any(marker in message for marker in markers):
         return []
     return sorted(set(re.findall(r"\btf\.([A-Z][A-Za-z0-9_]*)", message)))
 
