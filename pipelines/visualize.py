@@ -24,6 +24,7 @@ HOG_TILE_IN = 2.0  # each of the two HOG panels
 MAX_COLS = 8
 KERNELS_FILE = "kernels.png"
 FEATURE_MAPS_FILE = "feature_maps.png"
+TEMPLATES_FILE = "dense_templates.png"
 HOG_FILE = "hog_glyphs.png"
 
 
@@ -115,6 +116,36 @@ def plot_kernels(model, path, *, max_kernels: int = 64) -> Path:
     fig, axes = _grid(cols, rows, f"{layer.name}: {len(tiles)} kernels {kh}x{kw}")
     for ax, tile in zip(axes.flat, tiles, strict=False):
         ax.imshow(tile, cmap="gray", interpolation="nearest", vmin=0, vmax=1)
+    return _save(fig, path)
+
+
+def first_dense_templates(model, image_shape) -> tuple[str, np.ndarray]:
+    """(layer name, (units, H, W[, C]) weights) of the first Dense layer fed the flattened image:
+    what each hidden unit of a raw-pixel MLP looks for, the MLP's counterpart of conv kernels."""
+    from models.backend import keras
+
+    size = int(np.prod(image_shape))
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dense):
+            kernel = np.asarray(layer.kernel.numpy())
+            if kernel.shape[0] != size:
+                break
+            shape = tuple(image_shape[:2]) if image_shape[-1] == 1 else tuple(image_shape)
+            return layer.name, kernel.T.reshape(-1, *shape)
+    raise DataError(f"Expected a model whose first Dense layer takes the {tuple(image_shape)} image "
+                    f"({size} inputs). Received: model {model.name!r}")
+
+
+def plot_dense_templates(model, image_shape, path, *, max_units: int = 32) -> Path:
+    """The first Dense layer's weights per hidden unit as images (blue negative, red positive)."""
+    name, templates = first_dense_templates(model, image_shape)
+    templates = templates[:max_units]
+    cols = min(MAX_COLS, len(templates))
+    rows = math.ceil(len(templates) / cols)
+    fig, axes = _grid(cols, rows, f"{name}: input weights of {len(templates)} hidden units")
+    for ax, template in zip(axes.flat, templates, strict=False):
+        limit = float(np.abs(template).max()) or 1.0
+        ax.imshow(template if template.ndim == 2 else template.mean(axis=-1), cmap="bwr", vmin=-limit, vmax=limit)
     return _save(fig, path)
 
 
@@ -255,12 +286,20 @@ def hog_cells(images: np.ndarray, **hog_params) -> np.ndarray:
     return cell_histograms(op.fn(images, **params), images.shape[1:3], **params)
 
 
+def _thicken(image: np.ndarray) -> np.ndarray:
+    """2x2 maximum filter: one-pixel glyph lines stay visible once the figure is scaled down."""
+    out = image.copy()
+    out[1:] = np.maximum(out[1:], image[:-1])
+    out[:, 1:] = np.maximum(out[:, 1:], out[:, :-1])
+    return out
+
+
 def plot_hog_glyphs(image: np.ndarray, histograms: np.ndarray, cell: int, path, *, scale: int = 4,
                     title: str = "HOG glyphs", input_label: str = "input") -> Path:
     """The sample next to its HOG glyphs (one line per orientation bin per cell, brighter = stronger)."""
     image = np.asarray(image)
     image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
-    glyphs = hog_glyph_image(histograms, cell, image.shape[:2], scale=scale)
+    glyphs = _thicken(hog_glyph_image(histograms, cell, image.shape[:2], scale=scale))
     fig, axes = _grid(2, 1, title, tile_in=HOG_TILE_IN)
     axes[0, 0].imshow(image, cmap="gray")
     axes[0, 0].set_title(input_label, fontsize=7)
@@ -281,9 +320,19 @@ def _hog_input(pipeline, x: np.ndarray):
     return None
 
 
+#: ops that keep the pixel grid, so a first Dense layer after them still sees pixels
+PIXEL_OPS = ("scale", "flatten", "standardize", "invert")
+
+
+def non_pixel_ops(pipeline) -> list[str]:
+    """Steps that change what the network's inputs are (features instead of pixels)."""
+    return [s.op.name for s in pipeline.steps if s.op.name not in PIXEL_OPS]
+
+
 def visualize_run(run, out_dir=None, *, sample: int = 0, model=None) -> dict[str, Path]:
-    """Write the figures ``run`` supports (kernels and feature maps for a CNN, HOG glyphs when its
-    pipeline has a hog step) for test sample ``sample``; returns {figure name: PNG path}."""
+    """Write the figures ``run`` supports for test sample ``sample``: kernels and feature maps for a
+    CNN, first-layer weight templates for a raw-pixel MLP, HOG glyphs when the pipeline has a hog
+    step. Returns {figure name: PNG path}."""
     out = Path(out_dir) if out_dir is not None else Path(run.path)
     test_x = run.samples["test_x"]
     if not 0 <= sample < len(test_x):
@@ -297,6 +346,8 @@ def visualize_run(run, out_dir=None, *, sample: int = 0, model=None) -> dict[str
         written["kernels"] = plot_kernels(model, out / KERNELS_FILE)
         written["feature_maps"] = plot_feature_maps(model, run.pipeline.transform(raw), out / FEATURE_MAPS_FILE,
                                                     title=f"feature maps of {caption}")
+    elif run.input.get("kind") == "image" and not non_pixel_ops(run.pipeline):
+        written["dense_templates"] = plot_dense_templates(model, tuple(run.input["shape"]), out / TEMPLATES_FILE)
     found = _hog_input(run.pipeline, raw)
     if found is not None:
         image, params, before = found

@@ -67,6 +67,21 @@ def test_feature_maps_are_the_conv_block_activations_of_the_sample(trained_cnn, 
     assert png_size(path) == (round(8 * TILE_IN * DPI), round((3 * (TILE_IN + ROW_LABEL_IN) + TITLE_IN) * DPI))
 
 
+def test_dense_templates_are_the_first_layer_columns_as_images(tmp_path):
+    from pipelines.visualize import DPI, TILE_IN, TITLE_IN, first_dense_templates, plot_dense_templates
+
+    x, y = digits_uint8()
+    model = train(mlp(), x[:300], y[:300], epochs=1)
+    name, templates = first_dense_templates(model, (8, 8, 1))
+    kernel = model.get_layer(name).get_weights()[0]  # (64, 32)
+    assert templates.shape == (32, 8, 8)
+    np.testing.assert_array_equal(templates[5], kernel[:, 5].reshape(8, 8))
+    path = plot_dense_templates(model, (8, 8, 1), tmp_path / "templates.png")
+    assert png_size(path) == (round(8 * TILE_IN * DPI), round((4 * TILE_IN + TITLE_IN) * DPI))
+    with pytest.raises(DataError, match="first Dense layer takes the \\(4, 4, 1\\) image"):
+        first_dense_templates(model, (4, 4, 1))
+
+
 def test_figures_of_a_model_without_convolutions_are_refused():
     from pipelines.visualize import feature_maps, plot_kernels
 
@@ -180,7 +195,9 @@ def test_visualize_run_writes_the_figures_the_run_supports(tmp_path, trained_cnn
     hybrid = load_run(save_digits_run(tmp_path / "hybrid", model, digits32, y[:400], pipeline_spec=hog_spec,
                                       input_spec={**DIGITS_INPUT, "shape": [32, 32, 1]}))
     written = visualize_run(hybrid, tmp_path / "figures", sample=3)
-    assert set(written) == {"hog_glyphs"}
+    assert set(written) == {"hog_glyphs"}  # an MLP on HOG features: no pixel templates
     assert png_size(written["hog_glyphs"]) == (round(2 * HOG_TILE_IN * DPI), round((HOG_TILE_IN + TITLE_IN) * DPI))
     with pytest.raises(DataError, match="sample=999"):
         visualize_run(hybrid, sample=999)
+    mlp_run = load_run(save_digits_run(tmp_path / "mlp", mlp(), x, y))
+    assert set(visualize_run(mlp_run)) == {"dense_templates"}
