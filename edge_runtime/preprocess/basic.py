@@ -21,7 +21,7 @@ def _scale_validate(*, divisor=255.0):
 def scale(x: np.ndarray, *, divisor: float = 255.0) -> np.ndarray:
     """Divide by ``divisor`` into float32 (uint8 pixels to [0, 1]); like ``tf.image.convert_image_dtype``."""
     check_batch(x, "scale", rank=None)
-    return (x.astype(np.float32) / np.float32(divisor)).astype(np.float32, copy=False)
+    return np.divide(x, np.float32(divisor), dtype=np.float32)
 
 
 @register_op("flatten", output_shape=lambda shape, **_: (int(np.prod(shape)),), cost=lambda shape, **_: 0)

@@ -16,8 +16,10 @@ a block) is an absolute number, so it matches OpenCV exactly for 0..255 input an
 after ``scale``.
 
 Speed: no Python loop over pixels or blocks. The interpolated variant scatters each pixel's two
-orientation weights into per-bin planes (one ``np.put``), then pools them with two small dense
-matmuls (the separable Gaussian x bilinear window); the skimage variant is one ``np.bincount``.
+orientation weights into per-bin planes (one fancy assignment), then pools them with two small
+dense matmuls (the separable Gaussian x bilinear window); the skimage variant is one
+``np.bincount``. Every reduction runs per image in a fixed order, so an image gets bit-identical
+features alone (one frame on the device) and inside any batch (training).
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def _axis_window(n_blocks: int, size: int, cell: int, block: int) -> np.ndarray:
 
 @lru_cache(maxsize=32)
 def _interpolated_tables(h, w, cell, block, orientations):
+    _validate(variant="interpolated", cell=cell, block=block, orientations=orientations)
     nby, nbx = _grid(h, w, cell, block)
     ax = np.ascontiguousarray(_axis_window(nbx, w, cell, block).T, dtype=np.float32)  # (W, X)
     ay = np.ascontiguousarray(_axis_window(nby, h, cell, block).T, dtype=np.float32)  # (H, Y)
@@ -100,11 +103,14 @@ def _interpolated_tables(h, w, cell, block, orientations):
     order = np.arange(orientations * nbx * block * nby * block).reshape(
         orientations, nbx, block, nby, block
     ).transpose(1, 3, 2, 4, 0)
-    return ax, ay, order.ravel(), _plane_base(CHUNK, orientations + 2, h, w)
+    q = np.arange(2 * orientations + 2)  # q = floor(s): lower bin q - 1, upper bin q (mod nbins)
+    lut = np.stack([(q - 1) % orientations, q % orientations]) * (h * w)
+    return ax, ay, order.ravel(), lut
 
 
 @lru_cache(maxsize=32)
 def _skimage_tables(h, w, cell, block, orientations):
+    _validate(variant="skimage", cell=cell, block=block, orientations=orientations)
     nby, nbx = _grid(h, w, cell, block)
     ncy, ncx = h // cell, w // cell
     rows, cols = np.arange(h) // cell, np.arange(w) // cell
@@ -120,19 +126,36 @@ def _skimage_tables(h, w, cell, block, orientations):
 
 
 # gradient ----------------------------------------------------------------------------------------
-def _gradients(x: np.ndarray, dtype=np.float32) -> np.ndarray:
-    """Central differences (gy, gx) as one (2, N, H, W) array, zero on the border.
+@lru_cache(maxsize=32)
+def _neighbours(h: int, w: int) -> np.ndarray:
+    """(4, H*W) flat indices of the pixel below, above, right, left; a border pixel names itself
+    twice (reflect-101), so its difference is exactly 0."""
+    y, x = np.mgrid[0:h, 0:w]
+    down, up = np.where(y < h - 1, y + 1, y), np.where(y > 0, y - 1, y)
+    down, up = np.where(y == 0, up, down), np.where(y == h - 1, down, up)
+    right, left = np.where(x < w - 1, x + 1, x), np.where(x > 0, x - 1, x)
+    right, left = np.where(x == 0, left, right), np.where(x == w - 1, right, left)
+    return np.stack([down * w + x, up * w + x, y * w + right, y * w + left]).reshape(4, h * w)
 
+
+def _gradients(x: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """Central differences as one (2, N, H*W) array [gy, gx], zero on the border.
+
+    One image: a gather of the four neighbours and one subtraction (few numpy calls); a batch:
+    slices. Both subtract the same two values, so the results are identical.
     Several channels: per pixel the channel with the largest squared magnitude (first on ties).
     """
     n, h, w, c = x.shape
+    if n == 1 and c == 1:
+        v = x.reshape(-1).take(_neighbours(h, w))
+        return np.subtract(v[0::2], v[1::2], dtype=dtype).reshape(2, 1, h * w)
     g = np.zeros((2, n, h, w, c), dtype=dtype)
     np.subtract(x[:, 2:], x[:, :-2], out=g[0, :, 1:-1], dtype=dtype)
     np.subtract(x[:, :, 2:], x[:, :, :-2], out=g[1, :, :, 1:-1], dtype=dtype)
-    if c == 1:
-        return g[..., 0]
-    pick = np.argmax(g[0] * g[0] + g[1] * g[1], axis=-1)[None, ..., None]
-    return np.take_along_axis(g, pick, axis=-1)[..., 0]
+    if c > 1:
+        pick = np.argmax(g[0] * g[0] + g[1] * g[1], axis=-1)[None, ..., None]
+        g = np.take_along_axis(g, pick, axis=-1)
+    return g.reshape(2, n, h * w)
 
 
 def _magnitude(g: np.ndarray) -> np.ndarray:
@@ -145,47 +168,36 @@ def _magnitude(g: np.ndarray) -> np.ndarray:
 # the two variants on one chunk --------------------------------------------------------------------
 def _interpolated(x: np.ndarray, cell: int, block: int, orientations: int) -> np.ndarray:
     n, h, w, _ = x.shape
-    ax, ay, order, base = _interpolated_tables(h, w, cell, block, orientations)
+    ax, ay, order, lut = _interpolated_tables(h, w, cell, block, orientations)
     g = _gradients(x)
     mag = _magnitude(g)
-    # OpenCV: s = angle * nbins / pi - 0.5 with angle in [0, 2 pi); the lower bin floor(s) mod nbins
-    # gets (1 - frac), the next bin frac. Here the angle is folded to [0, pi] (flip the gradient when
-    # gy < 0) and shifted by one bin, so plane q = floor(s) + 1 lies in 0..nbins+1 with no modulo;
-    # planes 0 and nbins+1 wrap around after pooling.
-    bits = g.view(np.int32)  # flip gx where gy is negative: xor with gy's sign bit
-    flipped = (bits[1] ^ (bits[0] & np.int32(-(2**31)))).view(np.float32)
-    t = np.arctan2(np.abs(g[0]), flipped)  # the unsigned angle, in [0, pi]
-    t *= np.float32(orientations / np.pi)
-    t += np.float32(0.5)
-    plane = np.floor(t)
-    t -= plane
-    upper = mag * t
-    mag -= upper
-    hw = h * w
-    planes = np.zeros((n, orientations + 2, h, w), dtype=np.float32)
-    index = plane.astype(np.intp)
-    index *= hw
-    index += base[:n] if n <= len(base) else _plane_base(n, orientations + 2, h, w)
-    flat = planes.reshape(-1)
-    flat[index] = mag  # pixels never collide: one plane pair per pixel
-    index += hw
-    flat[index] = upper
-    # separable window: (n, planes*H, W) @ (W, X), then (n, planes*X, H) @ (H, Y); stacked per image
-    # so each BLAS call stays small (single-threaded, no oversubscription)
+    # OpenCV: s = angle * nbins / pi - 0.5 with angle in [0, 2 pi); bin floor(s) mod nbins gets
+    # (1 - frac) of the magnitude, the next bin frac. Here s = atan2 * nbins / pi + nbins + 0.5,
+    # which is OpenCV's s + 1 modulo nbins and lies in [0.5, 2 nbins + 0.5]: a table maps
+    # q = floor(s) to both bins' plane offsets, no modulo needed.
+    s = np.arctan2(g[0], g[1])
+    s *= np.float32(orientations / np.pi)
+    s += np.float32(orientations + 0.5)
+    frac, q = np.modf(s)  # s > 0: the integer part is floor(s)
+    weights = np.empty((2, *mag.shape), dtype=np.float32)
+    np.multiply(mag, frac, out=weights[1])
+    np.subtract(mag, weights[1], out=weights[0])
+    index = lut.take(q.astype(np.intp), axis=1)  # (2, n, H*W): lower and upper bin plane offsets
+    index += _pixel_base(n, orientations, h * w)
+    planes = np.zeros((n, orientations, h, w), dtype=np.float32)
+    planes.reshape(-1)[index] = weights  # no collisions: a pixel's two bins differ
+    # separable window: (n, bins*H, W) @ (W, X), then (n, bins*X, H) @ (H, Y); stacked per image, so
+    # every image runs the same small single-threaded BLAS call whatever the batch size
     pooled = np.matmul(planes.reshape(n, -1, w), ax)
-    pooled = np.matmul(pooled.reshape(n, orientations + 2, h, -1).transpose(0, 1, 3, 2).reshape(n, -1, h), ay)
-    pooled = pooled.reshape(n, orientations + 2, -1)
-    bins = pooled[:, 1:-1]
-    bins[:, 0] += pooled[:, -1]
-    bins[:, -1] += pooled[:, 0]
-    blocks = bins.reshape(n, -1).take(order, axis=1).reshape(n, -1, block * block * orientations)
+    pooled = np.matmul(pooled.reshape(n, orientations, h, -1).transpose(0, 1, 3, 2).reshape(n, -1, h), ay)
+    blocks = pooled.reshape(n, -1).take(order, axis=1).reshape(n, -1, block * block * orientations)
     return _l2hys(blocks, np.float32(0.1 * blocks.shape[-1]), np.float32(1e-3), squared=False).reshape(n, -1)
 
 
-@lru_cache(maxsize=64)
-def _plane_base(n: int, planes: int, h: int, w: int) -> np.ndarray:
-    """Flat offset of pixel p of image i in an (n, planes, H, W) array: i * planes * H * W + p."""
-    return (np.arange(n)[:, None] * (planes * h * w) + np.arange(h * w)[None, :]).reshape(n, h, w)
+@lru_cache(maxsize=16)
+def _pixel_base(n: int, planes: int, hw: int) -> np.ndarray:
+    """(n, H*W) flat offset of pixel p of image i in an (n, planes, H, W) array."""
+    return np.arange(n)[:, None] * (planes * hw) + np.arange(hw)[None, :]
 
 
 def _skimage(x: np.ndarray, cell: int, block: int, orientations: int) -> np.ndarray:
@@ -204,8 +216,8 @@ def _skimage(x: np.ndarray, cell: int, block: int, orientations: int) -> np.ndar
         bins = np.floor(angle, out=angle).astype(np.intp)
     else:
         bins = np.searchsorted(width * np.arange(orientations + 1), angle, side="right") - 1
-    bins += cells.reshape(h, w)
-    bins += (np.arange(n) * (n_cells * (orientations + 1)))[:, None, None]
+    bins += cells
+    bins += (np.arange(n) * (n_cells * (orientations + 1)))[:, None]
     hist = np.bincount(bins.ravel(), mag.ravel(), minlength=n * n_cells * (orientations + 1))
     hist = hist.reshape(n, n_cells, orientations + 1)[:, : n_cells - 1, :orientations] / (cell * cell)
     blocks = hist.take(gather, axis=1).reshape(n, -1, block * block * orientations)
@@ -219,10 +231,10 @@ def _l2hys(v: np.ndarray, eps1, eps2, *, squared: bool) -> np.ndarray:
     ``v`` must be C-contiguous: then each block's sums run in one order whatever the batch size,
     so an image gives bit-identical features alone (device) and in a batch (training).
     """
-    ss = (v * v).sum(axis=-1, keepdims=True)
+    ss = np.vecdot(v, v)[..., None]
     v = v / (np.sqrt(ss + eps1) if squared else np.sqrt(ss) + eps1)
     np.minimum(v, 0.2, out=v)
-    ss = (v * v).sum(axis=-1, keepdims=True)
+    ss = np.vecdot(v, v)[..., None]
     v /= np.sqrt(ss + eps2) if squared else np.sqrt(ss) + eps2
     return v
 
@@ -238,9 +250,10 @@ def hog(x: np.ndarray, *, variant: str = "interpolated", cell: int = 7, block: i
     (N, H, W, C) real -> (N, features) float32; see the module docstring for the exact semantics.
     """
     check_batch(x, "hog")
-    _validate(variant=variant, cell=cell, block=block, orientations=orientations)
-    _grid(x.shape[1], x.shape[2], cell, block)
-    fn = _VARIANT_FN[variant]
+    fn = _VARIANT_FN.get(variant) if isinstance(variant, str) else None
+    if fn is None:
+        _validate(variant=variant, cell=cell, block=block, orientations=orientations)
+    # the other parameters and the image size are checked when the cached tables are built
     if x.shape[0] <= CHUNK:
         return fn(x, cell, block, orientations)
     return np.concatenate([fn(x[i : i + CHUNK], cell, block, orientations) for i in range(0, len(x), CHUNK)])

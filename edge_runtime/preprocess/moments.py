@@ -18,27 +18,48 @@ MIN_MU02 = 1e-2
 
 
 @lru_cache(maxsize=32)
-def _moment_basis(h: int, w: int) -> np.ndarray:
-    """(5, H*W) rows 1, x, y, x*y, y*y for the raw moments m00, m10, m01, m11, m02."""
-    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
-    return np.stack([np.ones_like(x), x, y, x * y, y * y]).reshape(5, h * w)
+def _moment_basis(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Columns (1, x) over W and rows (1, y, y^2) over H: moments factor into two small products."""
+    x, y = np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64)
+    return np.stack([np.ones(w), x], axis=1), np.stack([np.ones(h), y, y * y])
 
 
-def _moments(img: np.ndarray) -> np.ndarray:
-    """(n, H, W) -> (n, 5) raw moments m00, m10, m01, m11, m02 (float64).
+def _moments(img: np.ndarray, h: int, w: int) -> np.ndarray:
+    """(n, H*W) -> (n, 5) raw moments m00, m10, m01, m11, m02 (float64).
 
-    A broadcast product summed along the contiguous last axis (not a matmul, whose BLAS kernel
-    may change with the batch size): an image gets bit-identical moments alone and in a batch.
+    Per row sum_x I and sum_x x I, then (1, y, y^2) weighted sums over rows. Stacked matmuls run
+    the same BLAS call per image whatever the batch size, so an image gets bit-identical moments
+    alone and in a batch.
     """
-    n, h, w = img.shape
-    return (img.reshape(n, 1, h * w).astype(np.float64) * _moment_basis(h, w)).sum(axis=-1)
+    cols, rows = _moment_basis(h, w)
+    per_row = np.matmul(img.reshape(-1, h, w).astype(np.float64), cols)  # (n, H, 2)
+    m = np.matmul(rows, per_row).reshape(-1, 6)  # (n, [1, y, y^2] x [sum I, sum x I])
+    return m[:, :5]  # m00, m10, m01, m11, m02 (the sixth, sum y^2 x I, is unused)
+
+
+def _skew(m00, m10, m01, m11, m02):
+    """mu11 / mu02 per image (0 where |mu02| < MIN_MU02); numpy arrays or Python floats alike.
+
+    The same IEEE double operations in the same order either way, so one frame (floats) and a
+    batch (arrays) get identical skews.
+    """
+    if isinstance(m00, float):
+        mass = m00 if m00 > 0 else 1.0
+        mu02 = m02 - m01 * m01 / mass
+        return 0.0 if abs(mu02) < MIN_MU02 else (m11 - m10 * m01 / mass) / mu02
+    mass = np.where(m00 > 0, m00, 1.0)
+    mu02 = m02 - m01 * m01 / mass
+    flat = np.abs(mu02) < MIN_MU02
+    return np.where(flat, 0.0, (m11 - m10 * m01 / mass) / np.where(flat, 1.0, mu02))
 
 
 @lru_cache(maxsize=32)
-def _row_tables(h: int, w: int):
+def _row_tables(n: int, h: int, w: int):
+    """Zero padding per side, offset of each row's first sample column in the padded
+    (n, H, W + 2 pad) array when the shift is 0, the W + 1 columns a row samples, y - H/2 per row."""
     pad = w + 2  # a sample more than w + 1 pixels away from the row is zero whatever the shift
-    cols = np.arange(w)[:, None] + np.arange(2)[None, :]  # (W, 2): the two bilinear neighbours
-    return pad, cols, np.arange(h) - h / 2.0
+    rows = (np.arange(n * h) * (w + 2 * pad)).reshape(n, h) + pad
+    return pad, rows, np.arange(w + 1), np.arange(h) - h / 2.0
 
 
 @register_op("deskew", output_shape=lambda shape, **_: tuple(shape),
@@ -54,24 +75,31 @@ def deskew(x: np.ndarray) -> np.ndarray:
     """
     check_batch(x, "deskew", channels=1)
     n, h, w, _ = x.shape
-    img = x.reshape(n, h, w).astype(np.float32, copy=False)
-    m00, m10, m01, m11, m02 = _moments(img).T
-    mass = np.where(m00 > 0, m00, 1.0)
-    mu11 = m11 - m10 * m01 / mass
-    mu02 = m02 - m01 * m01 / mass
-    flat = np.abs(mu02) < MIN_MU02
-    skew = np.where(flat, 0.0, mu11 / np.where(flat, 1.0, mu02))
-    # each row shifts as a whole: integer part k and fraction f are per row
-    pad, cols, centred = _row_tables(h, w)
-    shift = skew[:, None] * centred[None, :]  # (n, H)
+    flat = x.reshape(n, h * w)
+    moments = _moments(flat, h, w)
+    if n == 1:  # one frame: the scalar part in Python floats (fewer numpy calls, same arithmetic)
+        one = _skew(*moments[0].tolist())
+        skew, reach = np.array([one]), abs(one) * (h / 2.0)
+    else:
+        skew = _skew(*moments.T)
+        reach = float(np.abs(skew).max()) * (h / 2.0)
+    pad, rows, cols, centred = _row_tables(n, h, w)
+    # each row shifts as a whole: its source columns start at x + k and the fraction f is per row
+    shift = skew[:, None] * centred
     k = np.floor(shift)
-    f = (shift - k).astype(np.float32)
-    start = np.clip(k, -pad, pad - 1).astype(np.intp) + pad + (np.arange(n * h) * (w + 2 * pad)).reshape(n, h)
+    frac = shift - k  # exact
+    if reach > pad - 1:  # beyond the padding every sample is 0: clamp there
+        k = np.clip(k, -pad, pad - 1)
+    start = np.add(k, rows, dtype=np.intp, casting="unsafe")
     padded = np.zeros((n, h, w + 2 * pad), dtype=np.float32)
-    padded[:, :, pad : pad + w] = img
-    both = padded.reshape(-1)[start[:, :, None, None] + cols]  # (n, H, W, 2)
-    weights = np.stack([1.0 - f, f], axis=-1)[:, :, None, :]  # (n, H, 1, 2)
-    return (both * weights).sum(axis=-1, dtype=np.float32)[..., None]
+    padded[:, :, pad : pad + w] = x.reshape(n, h, w)
+    window = padded.reshape(-1).take(start[:, :, None] + cols)  # (n, H, W + 1)
+    f = frac.astype(np.float32)[:, :, None]
+    left = window[:, :, :-1]
+    out = window[:, :, 1:] - left
+    out *= f
+    out += left
+    return out[..., None]
 
 
 @register_op("center_of_mass", output_shape=lambda shape, **_: tuple(shape),
@@ -87,7 +115,7 @@ def center_of_mass(x: np.ndarray) -> np.ndarray:
     check_batch(x, "center_of_mass")
     n, h, w, c = x.shape
     mono = x.sum(axis=-1, dtype=np.float64)
-    m00, m10, m01 = _moments(mono)[:, :3].T
+    m00, m10, m01 = _moments(mono.reshape(n, h * w), h, w)[:, :3].T
     blank = m00 <= 0
     mass = np.where(blank, 1.0, m00)
     dy = np.clip(np.where(blank, 0, np.rint((h - 1) / 2.0 - m01 / mass)), -h, h).astype(np.intp)

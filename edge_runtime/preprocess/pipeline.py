@@ -101,7 +101,7 @@ class Pipeline:
 
     @staticmethod
     def _apply(step: Step, x: np.ndarray) -> np.ndarray:
-        if not step.fitted:
+        if step.op.state and not step.fitted:
             raise DataError(f"{step.op.name}: this step learns from data; call Pipeline.fit on training data first")
         return step.op.fn(x, **step.params)
 

@@ -20,7 +20,7 @@ def opencv_deskew(img):
 
 def test_moments_equal_opencv_central_moments():
     x = mnist(20)[..., 0]
-    m00, m10, m01, m11, m02 = _moments(x.astype(np.float32)).T
+    m00, m10, m01, m11, m02 = _moments(x.reshape(20, -1), 28, 28).T
     ref = [cv2.moments(img) for img in x]
     np.testing.assert_allclose(m11 - m10 * m01 / m00, [r["mu11"] for r in ref], rtol=1e-9)
     np.testing.assert_allclose(m02 - m01 * m01 / m00, [r["mu02"] for r in ref], rtol=1e-9)
@@ -64,6 +64,13 @@ def test_deskew_removes_the_slant_of_a_sheared_bar():
     straight = deskew(bar[None, :, :, None])[0, :, :, 0]
     m = cv2.moments(straight)
     assert abs(m["mu11"] / m["mu02"]) < 0.02 < abs(cv2.moments(bar)["mu11"] / cv2.moments(bar)["mu02"])
+
+
+def test_deskew_of_one_frame_equals_its_row_in_a_batch_bit_for_bit():
+    x = mnist(30)
+    batch = deskew(x)
+    np.testing.assert_array_equal(np.concatenate([deskew(img[None]) for img in x]), batch)
+    np.testing.assert_array_equal(deskew(x.astype(np.float32)), batch)
 
 
 def test_center_of_mass_equals_opencv_integer_translation():
