@@ -57,9 +57,10 @@ class Prepared:
     pipeline: Pipeline
     head: Any
     feature_shape: tuple[int, ...]
-    features: dict[str, np.ndarray]
+    features: dict[str, np.ndarray] | None  # None when the data streams from disk
     labels: dict[str, np.ndarray]
     cache_hits: int
+    streams: dict[str, Any] | None = None  # tf.data per split when streaming
 
 
 # preparation ------------------------------------------------------------------------------
@@ -114,6 +115,8 @@ def prepare(config: Config, log: Callable[[str], None] = print) -> Prepared:
     """Load, check, fit the preprocessing on the training split, compute (cached) features."""
     from pipelines.features import cached_features
 
+    if config.data.stream:
+        return prepare_streamed(config, log)
     dataset = load_dataset(config)
     log(dataset.summary())
     pipeline = Pipeline.from_spec(config.preprocess_spec())
@@ -130,6 +133,39 @@ def prepare(config: Config, log: Callable[[str], None] = print) -> Prepared:
     log(f"features {feature_shape} for {sum(len(v) for v in labels.values())} samples in "
         f"{time.perf_counter() - started:.1f} s ({hits}/3 splits from the cache)")
     return Prepared(dataset, pipeline, head, feature_shape, features, labels, hits)
+
+
+def prepare_streamed(config: Config, log: Callable[[str], None] = print) -> Prepared:
+    """A folder dataset indexed, split and checked, its pipeline fitted on a sample; no features yet."""
+    from pipelines import streaming
+
+    dataset = streaming.index_streamed(config)
+    log(dataset.summary())
+    pipeline = Pipeline.from_spec(config.preprocess_spec())
+    feature_shape, head = check_fits(config, dataset, pipeline)
+    if pipeline.requires_fit:
+        pipeline.fit(streaming.fit_sample(dataset))
+    return Prepared(dataset, pipeline, head, feature_shape, None, dict(dataset.y), 0)
+
+
+def input_streams(config: Config, prepared: Prepared, work: Path, first_epoch: int):
+    """(train data, steps per epoch, validation data) for ``fit``, in memory or streamed from disk."""
+    from pipelines.features import eval_dataset, steps, train_dataset
+
+    bs = config.train.batch_size
+    if prepared.features is None:
+        from pipelines import streaming
+
+        cache = work / "feature-cache"
+        shutil.rmtree(cache, ignore_errors=True)  # tf.data cache files of a killed process are not reusable
+        flows = streaming.streams(prepared.dataset, prepared.pipeline, batch_size=bs, seed=config.seed, cache_dir=cache)
+        prepared.streams = flows
+        return flows["train"], None, flows["val"] if len(prepared.labels["val"]) else None
+    data = train_dataset(prepared.features["train"], prepared.labels["train"], batch_size=bs, seed=config.seed,
+                         first_epoch=first_epoch, epochs=config.train.epochs)
+    val = (eval_dataset(prepared.features["val"], prepared.labels["val"], batch_size=max(bs, 256))
+           if len(prepared.labels["val"]) else None)
+    return data, steps(len(prepared.labels["train"]), bs), val
 
 
 # model ------------------------------------------------------------------------------------
@@ -254,7 +290,6 @@ def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Call
     prepared = prepare(config, log)
     n_train = len(prepared.labels["train"])
     bs = config.train.batch_size
-    steps_per_epoch = -(-n_train // bs)
     backup_dir = out / "backup"
     first_epoch = backup_epoch(backup_dir)
     if first_epoch:
@@ -263,16 +298,11 @@ def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Call
     if not first_epoch and (work / HISTORY_FILE).exists():
         (work / HISTORY_FILE).unlink()
 
-    from pipelines.features import eval_dataset, train_dataset
-
+    data, steps_per_epoch, val = input_streams(config, prepared, work, first_epoch)
     with strategy.scope():
-        trained, model = build_and_compile(config, prepared, steps_per_epoch)
+        trained, model = build_and_compile(config, prepared, steps_per_epoch or -(-n_train // bs))
     log(f"model {config.builder}: {model.count_params():,} parameters, input {prepared.feature_shape}, "
         f"{strategy.num_replicas_in_sync} replica(s)")
-    data = train_dataset(prepared.features["train"], prepared.labels["train"], batch_size=bs, seed=config.seed,
-                         first_epoch=first_epoch, epochs=config.train.epochs)
-    val = (eval_dataset(prepared.features["val"], prepared.labels["val"], batch_size=max(bs, 256))
-           if len(prepared.labels["val"]) else None)
     guard = cb.NanGuard()
     checkpoints = cb.Checkpoints(work / "checkpoints", monitor=config.train.monitor, patience=config.train.early_stopping,
                                  guard=guard, history=earlier, write=True)
@@ -330,8 +360,12 @@ def evaluate(model, prepared: Prepared) -> dict[str, Any]:
     """Test-split metrics computed in numpy from the model's predictions."""
     from pipelines.metrics import classification_metrics, regression_metrics
 
-    x, y = prepared.features["test"], prepared.labels["test"]
-    predictions = model.predict(x, batch_size=512, verbose=0)
+    if prepared.features is None:  # streamed: labels come with the batches
+        batches = [(model.predict_on_batch(x), y.numpy()) for x, y in prepared.streams["test"]]
+        predictions, y = np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
+    else:
+        x, y = prepared.features["test"], prepared.labels["test"]
+        predictions = model.predict(x, batch_size=512, verbose=0)
     if prepared.head.task == "classification":
         return {"task": "classification", "test": classification_metrics(y, predictions, prepared.dataset.class_names)}
     return {"task": "regression", "test": regression_metrics(y, predictions)}

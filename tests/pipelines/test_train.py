@@ -160,3 +160,40 @@ def test_fgsm_is_refused_for_features_that_are_not_pixels(tmp_path, tiny_config)
     steps = [{"op": "deskew"}, {"op": "scale"}, {"op": "flatten"}]
     with pytest.raises(ConfigError, match=r"ops=\['deskew', 'scale', 'flatten'\]"):
         train(load_config(tiny_config(train__fgsm_eps=0.1, preprocess={"steps": steps})), tmp_path / "o", log=quiet)
+
+
+def _bars_folder(root, n=20):
+    """Horizontal vs vertical bars, 12x12 grayscale PNGs in class folders."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in ("horizontal", "vertical"):
+        (root / name).mkdir(parents=True)
+        for i in range(n):
+            image = rng.integers(0, 40, size=(12, 12), dtype=np.uint8)
+            row = rng.integers(2, 10)
+            if name == "horizontal":
+                image[row] = 255
+            else:
+                image[:, row] = 255
+            Image.fromarray(image).save(root / name / f"{i}.png")
+
+
+def test_a_folder_dataset_streams_from_disk_through_training(tmp_path, tiny_config):
+    _bars_folder(tmp_path / "bars")
+    config = tiny_config(data={"dataset": f"folder:{tmp_path / 'bars'}", "stream": True},
+                         preprocess={"steps": [{"op": "scale"}, {"op": "standardize"}]},
+                         train={"epochs": 3, "batch_size": 8, "verbose": 0})
+    result = train(load_config(config), tmp_path / "out", log=quiet)
+    assert result.status == "complete"
+    run = load_run(tmp_path / "out")
+    assert run.samples["test_x"].shape == (8, 12, 12, 1) and run.samples["test_x"].dtype == np.uint8
+    assert result.metrics["test"]["n"] == 8
+    probabilities = run.load_model().predict(run.pipeline.transform(run.samples["test_x"]), verbose=0)
+    assert result.metrics["test"]["accuracy"] == pytest.approx(np.mean(probabilities.argmax(1) == run.samples["test_y"]))
+    assert run.pipeline.is_fitted  # standardize learned its statistics from a decoded sample
+
+
+def test_streaming_needs_a_folder_dataset(tmp_path, tiny_config):
+    with pytest.raises(ConfigError, match="data.stream works with folder:DIR datasets"):
+        train(load_config(tiny_config(data={"dataset": "digits", "stream": True})), tmp_path / "o", log=quiet)
