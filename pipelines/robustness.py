@@ -80,6 +80,11 @@ class RawSpace:
         self.top = float(np.iinfo(self.dtype).max) if self.integer else 1.0
         self.clip = (0.0, 1.0) if self.integer else None
 
+    def describe(self) -> str:
+        if self.integer:
+            return f"raw {self.dtype.name} input read as [0, 1], perturbed, rounded back to {self.dtype.name}"
+        return f"raw {self.dtype.name} input, perturbed as it is (eps in its own units, no clipping)"
+
     def to_unit(self, raw: np.ndarray) -> np.ndarray:
         return raw.astype(np.float32) / np.float32(self.top)
 
@@ -255,7 +260,7 @@ def evaluate(target, eps_values, *, bundle=None, surrogate=None, limit: int | No
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "attack": {
             "method": "FGSM", "reference": "Goodfellow, Shlens and Szegedy, ICLR 2015",
-            "space": "raw input, uint8 read as [0, 1], rounded back to the raw dtype",
+            "space": RawSpace(target.input).describe(),
             "crafted_on": {"run": str(attacker.path), "name": attacker.name, "surrogate": surrogate is not None},
             "note": _attack_note(target, surrogate),
         },
@@ -271,7 +276,7 @@ def _attack_note(target, surrogate) -> str:
     if surrogate is None:
         return "crafted on the target's own float model (white-box)"
     blocked = non_differentiable_ops(target.pipeline)
-    why = f" ({', '.join(blocked)} in its preprocessing is not differentiable as written)" if blocked else ""
+    why = f" (its preprocessing {', '.join(blocked)} is not differentiable as written)" if blocked else ""
     return f"crafted on surrogate {surrogate.name!r}, a transfer attack on {target.name!r}{why}"
 
 

@@ -186,7 +186,8 @@ def test_the_hybrid_is_attacked_through_a_cnn_surrogate_and_says_so(hybrid_run, 
         evaluate(target, [0.0, 0.1], limit=100)
     result = evaluate(target, [0.0, 0.1, 0.2], surrogate=load_run(cnn_run), limit=300)
     assert result["attack"]["crafted_on"]["surrogate"] is True
-    assert "hog in its preprocessing is not differentiable" in result["attack"]["note"]
+    assert "its preprocessing hog is not differentiable" in result["attack"]["note"]
+    assert result["attack"]["space"] == "raw uint8 input read as [0, 1], perturbed, rounded back to uint8"
     clean, _, strongest = result["series"][0]["accuracy"]
     assert clean > 0.85 and strongest < clean - 0.1  # the CNN's FGSM examples transfer to the hybrid
     assert "surrogate 'cnn'" in format_table(result)
