@@ -110,8 +110,13 @@ class Probes:
         return self.snapshotter.snapshot()
 
 
-def timed_loop(session, x, count: int | None, until_ns: int | None, recorders, on_block=None) -> int:
-    """Run the three stages ``count`` times (or until ``until_ns``); returns the number of runs."""
+def timed_loop(session, x, count: int | None, until_ns: int | None, recorders, on_block=None,
+               block_ns: int | None = None) -> int:
+    """Run the three stages ``count`` times (or until ``until_ns``); returns the number of runs.
+
+    Samples go to ``recorders`` in blocks of at most BLOCK runs, or ``block_ns`` of time when given
+    (sustained mode: a slow model still reports once per timeline window).
+    """
     pc = time.perf_counter_ns
     pre, prep, run, fin = session.preprocess, session.prepare, session.engine.run, session.finish
     done = 0
@@ -119,6 +124,9 @@ def timed_loop(session, x, count: int | None, until_ns: int | None, recorders, o
         size = BLOCK if count is None else min(BLOCK, count - done)
         if size <= 0:
             return done
+        stop_at = until_ns
+        if block_ns is not None:
+            stop_at = min(until_ns or (1 << 62), pc() + block_ns)
         t_pre, t_inf, t_e2e = [], [], []
         for _ in range(size):
             t0 = pc()
@@ -131,7 +139,7 @@ def timed_loop(session, x, count: int | None, until_ns: int | None, recorders, o
             t_pre.append(t1 - t0)
             t_inf.append(t2 - t1)
             t_e2e.append(t3 - t0)
-            if until_ns is not None and t3 >= until_ns:
+            if stop_at is not None and t3 >= stop_at:
                 break
         for recorder, block in zip(recorders, (t_pre, t_inf, t_e2e), strict=True):
             recorder.add_many(np.asarray(block, dtype=np.int64))
@@ -259,7 +267,8 @@ def bench_one(bundle, model_id: str, backend: str | None, threads: int, settings
     until = None if settings.duration_s is None else time.perf_counter_ns() + int(settings.duration_s * 1e9)
     cpu0, wall0 = time.process_time_ns(), time.perf_counter_ns()
     count = timed_loop(session, x, None if until else settings.runs, until, recorders,
-                        timeline.on_block if timeline else None)
+                       timeline.on_block if timeline else None,
+                       block_ns=timeline.window_ns if timeline else None)
     cpu1, wall1 = time.process_time_ns(), time.perf_counter_ns()
     if timeline:
         timeline.flush()

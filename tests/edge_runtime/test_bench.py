@@ -112,7 +112,7 @@ def test_a_sensor_file_that_disappears_mid_run_reads_as_missing_and_the_run_cont
     def flush_then_remove(self, now=None):
         original(self, now)
         if len(self.points) == 2:
-            temp.unlink()
+            temp.unlink(missing_ok=True)
 
     bench.Timeline.flush = flush_then_remove
     try:
