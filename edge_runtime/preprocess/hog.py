@@ -34,7 +34,7 @@ from edge_runtime.preprocess.registry import check_batch, check_choice, check_in
 
 VARIANTS = ("interpolated", "skimage")
 #: images per chunk, so intermediates stay in cache for large batches
-CHUNK = 256
+CHUNK = 64
 
 
 def _validate(*, variant="interpolated", cell=7, block=2, orientations=9):
@@ -171,6 +171,10 @@ def _interpolated(x: np.ndarray, cell: int, block: int, orientations: int) -> np
     ax, ay, order, lut = _interpolated_tables(h, w, cell, block, orientations)
     g = _gradients(x)
     mag = _magnitude(g)
+    base = _pixel_base(n, orientations, h * w)
+    if n > 1:  # a batch: only pixels with a gradient go on (zero weights would change nothing)
+        keep = np.nonzero(mag.reshape(-1) > 0)[0]
+        g, mag, base = g.reshape(2, -1).take(keep, axis=1), mag.reshape(-1).take(keep), base.reshape(-1).take(keep)
     # OpenCV: s = angle * nbins / pi - 0.5 with angle in [0, 2 pi); bin floor(s) mod nbins gets
     # (1 - frac) of the magnitude, the next bin frac. Here s = atan2 * nbins / pi + nbins + 0.5,
     # which is OpenCV's s + 1 modulo nbins and lies in [0.5, 2 nbins + 0.5]: a table maps
@@ -178,12 +182,16 @@ def _interpolated(x: np.ndarray, cell: int, block: int, orientations: int) -> np
     s = np.arctan2(g[0], g[1])
     s *= np.float32(orientations / np.pi)
     s += np.float32(orientations + 0.5)
-    frac, q = np.modf(s)  # s > 0: the integer part is floor(s)
+    if n == 1:  # one numpy call; for s > 0 exactly the same values as floor and subtract
+        frac, q = np.modf(s)
+    else:  # modf is slow on long arrays
+        q = np.floor(s)
+        frac = s - q
     weights = np.empty((2, *mag.shape), dtype=np.float32)
     np.multiply(mag, frac, out=weights[1])
     np.subtract(mag, weights[1], out=weights[0])
-    index = lut.take(q.astype(np.intp), axis=1)  # (2, n, H*W): lower and upper bin plane offsets
-    index += _pixel_base(n, orientations, h * w)
+    index = lut.take(q.astype(np.intp), axis=1)  # lower and upper bin plane offsets
+    index += base
     planes = np.zeros((n, orientations, h, w), dtype=np.float32)
     planes.reshape(-1)[index] = weights  # no collisions: a pixel's two bins differ
     # separable window: (n, bins*H, W) @ (W, X), then (n, bins*X, H) @ (H, Y); stacked per image, so
@@ -205,6 +213,10 @@ def _skimage(x: np.ndarray, cell: int, block: int, orientations: int) -> np.ndar
     cells, gather, n_cells, width, exact = _skimage_tables(h, w, cell, block, orientations)
     g = _gradients(x, np.float64 if x.dtype == np.float64 else np.float32)
     mag = _magnitude(g)
+    cells = cells + (np.arange(n) * (n_cells * (orientations + 1)))[:, None]  # (n, H*W) cell offsets
+    if n > 1:  # a batch: only pixels with a gradient go on (adding 0.0 to a bin changes nothing)
+        keep = np.nonzero(mag.reshape(-1) > 0)[0]
+        g, mag, cells = g.reshape(2, -1).take(keep, axis=1), mag.reshape(-1).take(keep), cells.reshape(-1).take(keep)
     g = g.astype(np.float64)  # skimage bins in float64: the same expression gives the same angles
     raw = np.rad2deg(np.arctan2(g[0], g[1]))
     # skimage's `raw % 180`, without np.remainder's slow divmod: same values, 180.0 itself maps to 0
@@ -217,7 +229,6 @@ def _skimage(x: np.ndarray, cell: int, block: int, orientations: int) -> np.ndar
     else:
         bins = np.searchsorted(width * np.arange(orientations + 1), angle, side="right") - 1
     bins += cells
-    bins += (np.arange(n) * (n_cells * (orientations + 1)))[:, None]
     hist = np.bincount(bins.ravel(), mag.ravel(), minlength=n * n_cells * (orientations + 1))
     hist = hist.reshape(n, n_cells, orientations + 1)[:, : n_cells - 1, :orientations] / (cell * cell)
     blocks = hist.take(gather, axis=1).reshape(n, -1, block * block * orientations)
