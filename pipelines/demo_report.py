@@ -60,6 +60,20 @@ def collect(root: Path, models: tuple[str, ...]) -> list[ModelOutputs]:
     return out
 
 
+def model_tag(model: str) -> str:
+    """A short name for a model in merged tables and charts: mnist_cnn -> cnn."""
+    return model.removeprefix("mnist_")
+
+
+def labelled(item: ModelOutputs) -> dict:
+    """A copy of the model's bench run whose model ids carry the model (cnn/tflite-int8): the comparison
+    merges the three bundles, and its charts and verdicts name rows by model id."""
+    run = json.loads(json.dumps(item.bench))
+    for result in run["results"]:
+        result["model_id"] = f"{model_tag(item.name)}/{result['model_id']}"
+    return run
+
+
 def variant_record(result: dict, entry: dict) -> dict:
     """report.json's record of one variant on one backend: the main table's figures, unformatted."""
     lat = result["latency_us"]
@@ -86,8 +100,8 @@ def variant_record(result: dict, entry: dict) -> dict:
 
 # --- the demo's own sections ---------------------------------------------------------------------
 def row_name(row: dict) -> str:
-    """"mnist_cnn tflite-int8 (litert, 1 thread)": a compared row, with the model it belongs to."""
-    return f"{row['bundle']} {row['model_id']} ({row['backend']}, {row['threads']} thread{'s' * (row['threads'] > 1)})"
+    """"cnn/tflite-int8 (litert, 1 thread)": a compared row of :func:`labelled` runs."""
+    return f"{row['model_id']} ({row['backend']}, {row['threads']} thread{'s' * (row['threads'] > 1)})"
 
 
 def overview_section(info: dict, items: list[ModelOutputs], summary: dict) -> Section:
@@ -197,7 +211,7 @@ def write_report(root: Path, *, models: tuple[str, ...], info: dict, inside: dic
     from edge_runtime import report
 
     items = collect(root, models)
-    runs = [item.bench for item in items]
+    runs = [labelled(item) for item in items]
     summary = report.summary(runs)
     figures = root / FIGURES
     figures.mkdir(exist_ok=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,7 @@ def train_stage(model: str, config_path: Path, overrides: tuple[str, ...]):
         config = load_config(config_path, [f"data.dataset={ctx.results['data']['dataset']}", *overrides])
         out = ctx.path(f"runs/{model}")
         same = outdir.read_state(out).get("fingerprint") == outdir.fingerprint(config.to_dict())
-        result = train(config, out, overwrite=not same, log=ctx.log)
+        result = train(config, out, overwrite=not same, log=timed_log(ctx))
         if result.status == "diverged":
             raise Diverged(f"{config_path}: {result.message}")
         test, training = result.metrics["test"], result.metrics.get("training", {})
@@ -133,7 +134,7 @@ def export_stage(model: str, skipped: dict[str, str], settings: dict):
         config = ExportConfig(variants=export_variants(skipped), **settings)
         out = ctx.path(f"bundles/{model}")
         out.parent.mkdir(parents=True, exist_ok=True)
-        export_run(ctx.path(f"runs/{model}"), out, config, overwrite=True, log=ctx.log)
+        export_run(ctx.path(f"runs/{model}"), out, config, overwrite=True, log=timed_log(ctx))
         manifest = read_manifest(out)
         verify_files(out, manifest)
         ctx.log(f"  {model}: {len(manifest['models'])} models validated against Keras; "
@@ -247,6 +248,12 @@ def report_stage(models: tuple[str, ...], profile_name: str, skipped: dict[str, 
 
 
 # --- helpers -------------------------------------------------------------------------------
+def timed_log(ctx):
+    """The stage's logger with the seconds since the stage started in front: progress inside long stages."""
+    start = time.monotonic()
+    return lambda line: ctx.log(f"  {time.monotonic() - start:6.1f} s  {line}")
+
+
 def write_json(path: Path, data) -> Path:
     """Write ``data`` atomically (temporary file, then rename)."""
     path = Path(path)

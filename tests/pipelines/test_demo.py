@@ -59,7 +59,9 @@ def test_int8_is_smaller_than_fp32_and_the_recommendation_is_named(report, demo_
     best = max(r["accuracy"] for r in rows)
     assert recommended[0]["accuracy"] >= best - 0.01
     html = (demo_dir / "report.html").read_text("utf-8")
-    assert f"Recommended on {device}: {recommended[0]['bundle']} {recommended[0]['model_id']} (" in html
+    model, model_id = recommended[0]["model_id"].split("/")
+    assert f"mnist_{model}" in MODELS and model_id in QUICK_IDS
+    assert f"Recommended on {device}: {model}/{model_id} (" in html
 
 
 @pytest.mark.slow
