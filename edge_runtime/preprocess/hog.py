@@ -128,14 +128,15 @@ def _skimage_tables(h, w, cell, block, orientations):
 # gradient ----------------------------------------------------------------------------------------
 @lru_cache(maxsize=32)
 def _neighbours(h: int, w: int) -> np.ndarray:
-    """(4, H*W) flat indices of the pixel below, above, right, left; a border pixel names itself
-    twice (reflect-101), so its difference is exactly 0."""
+    """(2, 2*H*W) flat indices: row 0 the pixels below and right, row 1 above and left.
+
+    A border pixel names itself twice, so its difference is exactly 0 (the zero border).
+    """
     y, x = np.mgrid[0:h, 0:w]
-    down, up = np.where(y < h - 1, y + 1, y), np.where(y > 0, y - 1, y)
-    down, up = np.where(y == 0, up, down), np.where(y == h - 1, down, up)
-    right, left = np.where(x < w - 1, x + 1, x), np.where(x > 0, x - 1, x)
-    right, left = np.where(x == 0, left, right), np.where(x == w - 1, right, left)
-    return np.stack([down * w + x, up * w + x, y * w + right, y * w + left]).reshape(4, h * w)
+    inner_y, inner_x = (y > 0) & (y < h - 1), (x > 0) & (x < w - 1)
+    down, up = np.where(inner_y, y + 1, y), np.where(inner_y, y - 1, y)
+    right, left = np.where(inner_x, x + 1, x), np.where(inner_x, x - 1, x)
+    return np.stack([down * w + x, y * w + right, up * w + x, y * w + left]).reshape(2, 2 * h * w)
 
 
 def _gradients(x: np.ndarray, dtype=np.float32) -> np.ndarray:
@@ -148,7 +149,8 @@ def _gradients(x: np.ndarray, dtype=np.float32) -> np.ndarray:
     n, h, w, c = x.shape
     if n == 1 and c == 1:
         v = x.reshape(-1).take(_neighbours(h, w))
-        return np.subtract(v[0::2], v[1::2], dtype=dtype).reshape(2, 1, h * w)
+        g = v[0] - v[1] if x.dtype == dtype else np.subtract(v[0], v[1], dtype=dtype)
+        return g.reshape(2, 1, h * w)
     g = np.zeros((2, n, h, w, c), dtype=dtype)
     np.subtract(x[:, 2:], x[:, :-2], out=g[0, :, 1:-1], dtype=dtype)
     np.subtract(x[:, :, 2:], x[:, :, :-2], out=g[1, :, :, 1:-1], dtype=dtype)
@@ -182,11 +184,8 @@ def _interpolated(x: np.ndarray, cell: int, block: int, orientations: int) -> np
     s = np.arctan2(g[0], g[1])
     s *= np.float32(orientations / np.pi)
     s += np.float32(orientations + 0.5)
-    if n == 1:  # one numpy call; for s > 0 exactly the same values as floor and subtract
-        frac, q = np.modf(s)
-    else:  # modf is slow on long arrays
-        q = np.floor(s)
-        frac = s - q
+    q = np.floor(s)
+    frac = s - q
     weights = np.empty((2, *mag.shape), dtype=np.float32)
     np.multiply(mag, frac, out=weights[1])
     np.subtract(mag, weights[1], out=weights[0])

@@ -94,10 +94,9 @@ def deskew(x: np.ndarray) -> np.ndarray:
     padded = np.zeros((n, h, w + 2 * pad), dtype=np.float32)
     padded[:, :, pad : pad + w] = x.reshape(n, h, w)
     window = padded.reshape(-1).take(start[:, :, None] + cols)  # (n, H, W + 1)
-    f = frac.astype(np.float32)[:, :, None]
     left = window[:, :, :-1]
     out = window[:, :, 1:] - left
-    out *= f
+    out *= frac[:, :, None]  # float64 fraction, rounded into the float32 result
     out += left
     return out[..., None]
 
