@@ -55,11 +55,11 @@ def _skew(m00, m10, m01, m11, m02):
 
 @lru_cache(maxsize=32)
 def _row_tables(n: int, h: int, w: int):
-    """Zero padding per side, offset of each row's first sample column in the padded
-    (n, H, W + 2 pad) array when the shift is 0, the W + 1 columns a row samples, y - H/2 per row."""
+    """Zero padding per side, the flat positions in the padded (n, H, W + 2 pad) array of the W + 1
+    samples each output row reads when its shift is 0, and y - H/2 per row."""
     pad = w + 2  # a sample more than w + 1 pixels away from the row is zero whatever the shift
     rows = (np.arange(n * h) * (w + 2 * pad)).reshape(n, h) + pad
-    return pad, rows, np.arange(w + 1), np.arange(h) - h / 2.0
+    return pad, rows[:, :, None] + np.arange(w + 1), np.arange(h) - h / 2.0
 
 
 @register_op("deskew", output_shape=lambda shape, **_: tuple(shape),
@@ -77,23 +77,21 @@ def deskew(x: np.ndarray) -> np.ndarray:
     n, h, w, _ = x.shape
     flat = x.reshape(n, h * w)
     moments = _moments(flat, h, w)
+    pad, samples, centred = _row_tables(n, h, w)
+    # each row shifts as a whole by skew * (y - H/2): integer part k, fraction per row
     if n == 1:  # one frame: the scalar part in Python floats (fewer numpy calls, same arithmetic)
         one = _skew(*moments[0].tolist())
-        skew, reach = np.array([one]), abs(one) * (h / 2.0)
+        shift, reach = (one * centred)[None, :], abs(one) * (h / 2.0)
     else:
         skew = _skew(*moments.T)
-        reach = float(np.abs(skew).max()) * (h / 2.0)
-    pad, rows, cols, centred = _row_tables(n, h, w)
-    # each row shifts as a whole: its source columns start at x + k and the fraction f is per row
-    shift = skew[:, None] * centred
+        shift, reach = skew[:, None] * centred, float(np.abs(skew).max()) * (h / 2.0)
     k = np.floor(shift)
     frac = shift - k  # exact
     if reach > pad - 1:  # beyond the padding every sample is 0: clamp there
         k = np.clip(k, -pad, pad - 1)
-    start = np.add(k, rows, dtype=np.intp, casting="unsafe")
     padded = np.zeros((n, h, w + 2 * pad), dtype=np.float32)
     padded[:, :, pad : pad + w] = x.reshape(n, h, w)
-    window = padded.reshape(-1).take(start[:, :, None] + cols)  # (n, H, W + 1)
+    window = padded.reshape(-1).take(np.add(k[:, :, None], samples, dtype=np.intp, casting="unsafe"))
     left = window[:, :, :-1]
     out = window[:, :, 1:] - left
     out *= frac[:, :, None]  # float64 fraction, rounded into the float32 result
