@@ -87,7 +87,8 @@ def get_builder(name: str) -> Builder:
     """The builder called ``name``; an unknown name lists the known ones."""
     known = builders()
     if name not in known:
-        order = [m.rsplit(".", 1)[1] for m in _BUILTIN_MODULES] + sorted(set(known) - {"perceptron", "mlp", "cnn", "hybrid"})
+        builtin = [m.rsplit(".", 1)[1] for m in _BUILTIN_MODULES]  # simplest first, as in the docs
+        order = builtin + sorted(set(known) - set(builtin))
         raise ConfigError(f"Unknown model builder {name!r}. Expected one of: {', '.join(order)}")
     return known[name]
 
