@@ -16,10 +16,11 @@ a block) is an absolute number, so it matches OpenCV exactly for 0..255 input an
 after ``scale``.
 
 Speed: no Python loop over pixels or blocks. The interpolated variant scatters each pixel's two
-orientation weights into per-bin planes (one fancy assignment), then pools them with two small
-dense matmuls (the separable Gaussian x bilinear window); the skimage variant is one
-``np.bincount``. Every reduction runs per image in a fixed order, so an image gets bit-identical
-features alone (one frame on the device) and inside any batch (training).
+orientation weights into per-bin planes (fancy assignment), then pools them with two small dense
+matmuls (the separable Gaussian x bilinear window); the skimage variant is one ``np.bincount``.
+Batches run in chunks of CHUNK images and skip zero-gradient pixels; one frame takes a path with
+as few numpy calls as possible. Every reduction runs per image in a fixed order, so an image gets
+bit-identical features alone (one frame on the device) and inside any batch (training).
 """
 
 from __future__ import annotations
