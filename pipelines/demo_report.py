@@ -88,7 +88,7 @@ def variant_record(result: dict, entry: dict) -> dict:
         "agreement_threshold": entry["validation"]["thresholds"].get("top1_agreement"),
         "export_accuracy": (entry.get("accuracy") or {}).get("value"),
         "size_bytes": result["size_bytes"], "gzip_bytes": entry.get("gzip_bytes"),
-        "params": result["params"], "macs": result["macs"],
+        "params": result["params"], "macs": result["macs"], "preprocessing_ops": result.get("preprocessing_ops"),
         "p50_us": e2e["p50"], "p99_us": e2e["p99"], "preprocess_p50_us": pre["p50"],
         "preprocess_share": pre["p50"] / e2e["p50"] if e2e["p50"] else None,
         "inference_p50_us": lat["inference"]["p50"],

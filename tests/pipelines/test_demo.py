@@ -94,6 +94,20 @@ def test_a_rerun_reuses_every_finished_stage(demo_dir):
     assert (demo_dir / "report.json").read_bytes() == before
 
 
+@pytest.mark.slow
+def test_an_interrupted_demo_finishes_without_redoing_completed_stages(demo_dir):
+    # as if the demo had been stopped while benchmarking the MLP: no done-marker, a half-written result
+    (demo_dir / ".stages" / "bench-mnist_mlp.json").unlink()
+    (demo_dir / ".stages" / "report.json").unlink()
+    (demo_dir / "bench" / "mnist_mlp.json").write_text('{"half": ')
+    lines = []
+    run_demo(DemoSettings(data="mnist-5k", out=str(demo_dir), quick=True), log=lines.append)
+    ran = [line.split(": done")[0] for line in lines if line.startswith("[") and ": done in" in line]
+    assert ran == ["[11/18] benchmark mnist_mlp on this machine", "[18/18] write the report"]
+    bench = json.loads((demo_dir / "bench" / "mnist_mlp.json").read_text("utf-8"))
+    assert {r["model_id"] for r in bench["results"]} == QUICK_IDS
+
+
 def test_an_output_directory_holding_other_files_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(WorkspaceError, match="--overwrite"):
