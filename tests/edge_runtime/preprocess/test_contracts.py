@@ -97,3 +97,12 @@ def test_image_ops_reject_a_batch_without_the_channel_axis(name):
 def test_ops_with_a_channel_contract_name_the_shape_received(name, channels):
     with pytest.raises(DataError, match=rf"{name}: expected .*channel\(s\). Received: shape=\(1, 28, 28, {channels}\)"):
         Pipeline.from_spec([{"op": name}]).transform(np.zeros((1, 28, 28, channels), np.uint8))
+
+
+def test_mixed_infinities_and_huge_finite_values_give_no_numpy_warnings():
+    mixed = np.zeros((1, 28, 28, 1), np.float32)
+    mixed[0, 0, 0], mixed[0, 1, 1] = np.inf, -np.inf
+    with pytest.raises(DataError, match="NaN or inf"):
+        Pipeline.from_spec([{"op": "hog"}]).transform(mixed)
+    huge = np.full((1, 28, 28, 1), 3e38, np.float32)  # finite, but its sum overflows float32
+    assert Pipeline.from_spec([{"op": "hog"}]).transform(huge).shape == (1, 324)
