@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime import atomic
 from edge_runtime.errors import ConfigError, DataError, UserError
 from edge_runtime.preprocess import Pipeline
 from pipelines import outdir
 from pipelines.config import Config
 
-SAMPLE_CAPS = {"calibration": 500, "validation": 1000, "test": 2000}
+SAMPLE_CAPS = {"calibration": 500, "finetune": 2000, "validation": 1000, "test": 2000}
 #: ops that keep raw pixels as pixels in [0, 1]: the only inputs FGSM perturbations make sense on
 PIXEL_OPS = {"scale", "flatten"}
 HISTORY_FILE = "history.csv"
@@ -372,11 +373,16 @@ def evaluate(model, prepared: Prepared) -> dict[str, Any]:
 
 
 def held_out_samples(dataset, seed: int) -> dict[str, np.ndarray]:
-    """Raw samples for export: calibration (training data), validation and test, capped."""
+    """Raw samples for export, capped: calibration and labelled fine-tuning sets (both from the
+    training split; tfmot's QAT/pruning/clustering fine-tune on the latter), validation and test."""
     rng = np.random.default_rng(seed)
-    calibration = rng.permutation(len(dataset.x_train))[:SAMPLE_CAPS["calibration"]]
+    order = rng.permutation(len(dataset.x_train))
+    calibration = np.sort(order[:SAMPLE_CAPS["calibration"]])
+    finetune = np.sort(order[:SAMPLE_CAPS["finetune"]])
     return {
-        "calibration_x": dataset.x_train[np.sort(calibration)],
+        "calibration_x": dataset.x_train[calibration],
+        "finetune_x": dataset.x_train[finetune],
+        "finetune_y": dataset.y_train[finetune],
         "validation_x": dataset.x_val[:SAMPLE_CAPS["validation"]],
         "validation_y": dataset.y_val[:SAMPLE_CAPS["validation"]],
         "test_x": dataset.x_test[:SAMPLE_CAPS["test"]],
@@ -389,9 +395,7 @@ def write_outputs(config: Config, prepared: Prepared, model, metrics: dict, out:
     from pipelines.rundir import save_run
 
     dataset = prepared.dataset
-    tmp = out / "metrics.json.tmp"
-    tmp.write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
-    tmp.replace(out / "metrics.json")
+    atomic.write_json(out / "metrics.json", metrics)
     if metrics["task"] == "classification":
         _plots().confusion(metrics["test"]["confusion_matrix"], dataset.class_names, out / "confusion.png",
                            f"{config.name}: test accuracy {metrics['test']['accuracy']:.4f}")

@@ -49,6 +49,10 @@ def test_the_run_loads_for_export_with_raw_samples(finished_run):
     assert run.input["shape"] == [8, 8, 1] and run.input["dtype"] == "uint8"
     assert run.samples["calibration_x"].dtype == np.uint8 and run.samples["calibration_x"].shape[1:] == (8, 8, 1)
     assert len(run.samples["test_x"]) == len(run.samples["test_y"]) == 359
+    # labelled training samples for the tfmot fine-tuning in export, drawn from the training split
+    finetune_x, finetune_y = run.samples["finetune_x"], run.samples["finetune_y"]
+    assert len(finetune_x) == len(finetune_y) == min(2000, run.info["dataset"]["sizes"]["train"])
+    assert set(np.unique(finetune_y)) == set(range(10))
     model = run.load_model()
     assert model.input_shape == (None, 64)  # the pipeline's output, not the raw image
     assert [s.op.name for s in run.pipeline.steps] == ["scale", "flatten"]
