@@ -33,6 +33,14 @@ import numpy as np
 from edge_runtime.errors import DataError
 from edge_runtime.preprocess.registry import check_batch, check_choice, check_int, register_op
 
+
+def _frozen(*arrays):
+    """Cached tables are shared by every call (and thread): make them read-only."""
+    for a in arrays:
+        if isinstance(a, np.ndarray):
+            a.setflags(write=False)
+    return arrays
+
 VARIANTS = ("interpolated", "skimage")
 #: images per chunk, so intermediates stay in cache for large batches
 CHUNK = 64
@@ -106,7 +114,7 @@ def _interpolated_tables(h, w, cell, block, orientations):
     ).transpose(1, 3, 2, 4, 0)
     q = np.arange(2 * orientations + 2)  # q = floor(s): lower bin q - 1, upper bin q (mod nbins)
     lut = np.stack([(q - 1) % orientations, q % orientations]) * (h * w)
-    return ax, ay, order.ravel(), lut
+    return _frozen(ax, ay, order.ravel(), lut)
 
 
 @lru_cache(maxsize=32)
@@ -123,7 +131,7 @@ def _skimage_tables(h, w, cell, block, orientations):
     gather = ((by + r) * ncx + (bx + c)).ravel()
     width = 180.0 / orientations  # skimage: 180. / orientations, edges width * i
     exact = all(Fraction(width * i) == Fraction(width) * i for i in range(orientations + 1))
-    return cells.ravel() * (orientations + 1), gather, ncy * ncx + 1, width, exact
+    return _frozen(cells.ravel() * (orientations + 1), gather, ncy * ncx + 1, width, exact)
 
 
 # gradient ----------------------------------------------------------------------------------------
@@ -137,7 +145,7 @@ def _neighbours(h: int, w: int) -> np.ndarray:
     inner_y, inner_x = (y > 0) & (y < h - 1), (x > 0) & (x < w - 1)
     down, up = np.where(inner_y, y + 1, y), np.where(inner_y, y - 1, y)
     right, left = np.where(inner_x, x + 1, x), np.where(inner_x, x - 1, x)
-    return np.stack([down * w + x, y * w + right, up * w + x, y * w + left]).reshape(2, 2 * h * w)
+    return _frozen(np.stack([down * w + x, y * w + right, up * w + x, y * w + left]).reshape(2, 2 * h * w))[0]
 
 
 def _gradients(x: np.ndarray, dtype=np.float32) -> np.ndarray:
@@ -208,8 +216,8 @@ def _interpolated(x: np.ndarray, cell: int, block: int, orientations: int) -> np
 def _one_frame_tables(h, w, cell, block, orientations):
     ax, ay, order, lut = _interpolated_tables(h, w, cell, block, orientations)
     size = block * block * orientations
-    return (_neighbours(h, w), lut, np.arange(h * w), ax, ay, order, h, w, orientations,
-            np.float32(orientations / np.pi), np.float32(orientations + 0.5), size, np.float32(0.1 * size))
+    return _frozen(_neighbours(h, w), lut, np.arange(h * w), ax, ay, order, h, w, orientations,
+                   np.float32(orientations / np.pi), np.float32(orientations + 0.5), size, np.float32(0.1 * size))
 
 
 def _interpolated_one(x: np.ndarray, tables) -> np.ndarray:
@@ -242,7 +250,7 @@ def _interpolated_one(x: np.ndarray, tables) -> np.ndarray:
 @lru_cache(maxsize=16)
 def _pixel_base(n: int, planes: int, hw: int) -> np.ndarray:
     """(n, H*W) flat offset of pixel p of image i in an (n, planes, H, W) array."""
-    return np.arange(n)[:, None] * (planes * hw) + np.arange(hw)[None, :]
+    return _frozen(np.arange(n)[:, None] * (planes * hw) + np.arange(hw)[None, :])[0]
 
 
 def _skimage(x: np.ndarray, cell: int, block: int, orientations: int) -> np.ndarray:

@@ -21,7 +21,10 @@ MIN_MU02 = 1e-2
 def _moment_basis(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Columns (1, x) over W and rows (1, y, y^2) over H: moments factor into two small products."""
     x, y = np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64)
-    return np.stack([np.ones(w), x], axis=1), np.stack([np.ones(h), y, y * y])
+    cols, rows = np.stack([np.ones(w), x], axis=1), np.stack([np.ones(h), y, y * y])
+    cols.setflags(write=False)
+    rows.setflags(write=False)
+    return cols, rows
 
 
 def _moments(img: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -59,7 +62,10 @@ def _row_tables(n: int, h: int, w: int):
     samples each output row reads when its shift is 0, and y - H/2 per row."""
     pad = w + 2  # a sample more than w + 1 pixels away from the row is zero whatever the shift
     rows = (np.arange(n * h) * (w + 2 * pad)).reshape(n, h) + pad
-    return pad, rows[:, :, None] + np.arange(w + 1), np.arange(h) - h / 2.0
+    samples, centred = rows[:, :, None] + np.arange(w + 1), np.arange(h) - h / 2.0
+    samples.setflags(write=False)  # cached and shared by every call
+    centred.setflags(write=False)
+    return pad, samples, centred
 
 
 @register_op("deskew", output_shape=lambda shape, **_: tuple(shape),
