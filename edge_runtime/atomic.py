@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,23 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_with(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Let ``write(tmp_path)`` produce the file (``fig.savefig``, ``np.savez``...), then rename it.
+
+    The temporary name keeps ``path``'s suffix, since some writers choose the format by it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
     return path
 

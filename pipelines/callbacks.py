@@ -8,11 +8,11 @@ and never write weights that are not finite.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 
+from edge_runtime import atomic
 from models.backend import keras
 
 LAST = "last_weights.h5"  # legacy h5 layout: loads into distributed variables too
@@ -114,6 +114,4 @@ def _weights_finite(model) -> bool:
 
 
 def _save_weights(model, path: Path) -> None:
-    tmp = path.with_name(path.stem + ".tmp.h5")
-    model.save_weights(tmp)
-    os.replace(tmp, path)
+    atomic.write_with(path, model.save_weights)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
+from edge_runtime import atomic
 from edge_runtime.errors import UserError
 
 STATE_FILE = "train-state.json"
@@ -42,9 +42,7 @@ def read_state(out: Path) -> dict:
 
 def write_state(out: Path, config: dict, status: str, **extra) -> None:
     data = {"kind": "edgenn-train", "fingerprint": fingerprint(config), "status": status, **extra}
-    tmp = out / (STATE_FILE + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
-    os.replace(tmp, out / STATE_FILE)
+    atomic.write_json(out / STATE_FILE, data)
 
 
 def claim(out: str | Path, config: dict, *, overwrite: bool = False) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edge_runtime import atomic
+
 
 def _pyplot():
     import matplotlib
@@ -84,10 +86,7 @@ def sweep_curves(runs: list[tuple[str, dict[str, list[float]]]], key: str, path:
 
 
 def _save(fig, plt, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    try:
+        return atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=100))
+    finally:
+        plt.close(fig)

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from edge_runtime import atomic
 from edge_runtime.errors import ConfigError, UserError
 from pipelines.adversarial import check_eps, default_loss, fgsm
 
@@ -338,9 +338,7 @@ def plot(results: list[dict], path, *, title: str | None = None, model_ids=None)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, ncol=2 if len(lines) > 6 else 1, loc="lower left")
         fig.tight_layout()
-        tmp = path.with_name(path.stem + ".tmp.png")
-        fig.savefig(tmp)
-        os.replace(tmp, path)
+        atomic.write_with(path, fig.savefig)
     finally:
         plt.close(fig)
     return path
@@ -348,9 +346,4 @@ def plot(results: list[dict], path, *, title: str | None = None, model_ids=None)
 
 def write_json(result: dict, path) -> Path:
     """Write the record atomically (temp file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic.write_json(path, result)

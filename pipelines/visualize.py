@@ -9,11 +9,11 @@ fixed per tile (``TILE_IN`` inches at ``DPI``), so a grid of ``cols`` x ``rows``
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 
+from edge_runtime import atomic
 from edge_runtime.errors import DataError
 
 DPI = 100
@@ -46,15 +46,10 @@ def _pyplot():
 def _save(fig, path) -> Path:
     """Save at the figure's exact size (no tight bbox), atomically."""
     plt = _pyplot()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.png")
     try:
-        fig.savefig(tmp, dpi=DPI)
-        os.replace(tmp, path)
+        return atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=DPI))
     finally:
         plt.close(fig)
-    return path
 
 
 def _grid(cols: int, rows: int, title: str, *, row_label: bool = False, tile_in: float = TILE_IN):

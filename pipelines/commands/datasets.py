@@ -7,8 +7,6 @@ source): a quick check of a folder or CSV before training. Works on edge-only in
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -63,12 +61,9 @@ def summarize(dataset) -> dict:
 
 def write_json(data: dict, path: str | Path) -> Path:
     """Write ``data`` to ``path`` through a temporary file, so a failure leaves no half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
-    os.replace(tmp, path)
-    return path
+    from edge_runtime import atomic
+
+    return atomic.write_json(path, data)
 
 
 def run(args: argparse.Namespace) -> int:
