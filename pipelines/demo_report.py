@@ -185,6 +185,7 @@ def robustness_section(items: list[ModelOutputs], figures: Path) -> Section:
 def inside_section(root: Path, items: list[ModelOutputs], inside: dict) -> Section:
     """Learning curves, first-layer kernels, feature maps and HOG glyphs as embedded PNGs."""
     captions = {"kernels": "first-layer convolution kernels", "feature_maps": "feature maps of one test digit",
+                "dense_templates": "what the first dense layer's hidden units look for in the raw pixels",
                 "hog_glyphs": "HOG glyphs of one test digit (the hybrid's features)"}
     blocks: list = []
     for item in items:
