@@ -216,35 +216,46 @@ def _interpolated(x: np.ndarray, cell: int, block: int, orientations: int) -> np
 def _one_frame_tables(h, w, cell, block, orientations):
     ax, ay, order, lut = _interpolated_tables(h, w, cell, block, orientations)
     size = block * block * orientations
-    return _frozen(_neighbours(h, w), lut, np.arange(h * w), ax, ay, order, h, w, orientations,
+    return _frozen(lut, np.arange(h * w), ax, ay, order, h, w, orientations,
                    np.float32(orientations / np.pi), np.float32(orientations + 0.5), size, np.float32(0.1 * size))
 
 
 def _interpolated_one(x: np.ndarray, tables) -> np.ndarray:
     """One (1, H, W, 1) frame: the same arithmetic as the batch path, step for step (so the same
     bits), in as few numpy calls as possible; at 28x28 each call costs about as much as its work."""
-    neighbours, lut, pixels, ax, ay, order, h, w, orientations, k, c, size, eps = tables
+    lut, pixels, ax, ay, order, h, w, orientations, k, c, size, eps = tables
     hw = h * w
-    v = x.reshape(-1).take(neighbours)
-    g = v[0] - v[1] if x.dtype == np.float32 else np.subtract(v[0], v[1], dtype=np.float32)
+    flat = x.reshape(hw)
+    # [gy, gx]: the batch path's subtractions on contiguous runs of the flat image; gx's run wraps
+    # from one row's end to the next row's start, and those two border columns are zeroed after
+    g = np.zeros((2, hw), dtype=np.float32)
+    np.subtract(flat[2 * w :], flat[: -2 * w], out=g[0, w:-w], dtype=np.float32)
+    np.subtract(flat[2:], flat[:-2], out=g[1, 1:-1], dtype=np.float32)
+    g[1].reshape(h, w)[:, :: max(w - 1, 1)] = 0.0
     sq = g * g
-    mag = sq[:hw] + sq[hw:]
+    weights = np.empty_like(sq)  # [lower bin, upper bin]
+    mag = np.add(sq[0], sq[1], out=weights[0])
     np.sqrt(mag, out=mag)
-    s = np.arctan2(g[:hw], g[hw:])
+    s = np.arctan2(g[0], g[1])
     s *= k
     s += c
-    q = np.floor(s)
-    s -= q
-    upper = mag * s
-    mag -= upper
-    index = lut.take(q.astype(np.intp), axis=1)
+    index = lut.take(s.astype(np.intp), axis=1)  # s > 0: truncation is floor
+    s -= np.floor(s)
+    np.multiply(mag, s, out=weights[1])
+    mag -= weights[1]
     index += pixels
-    planes = np.zeros(orientations * hw, dtype=np.float32)
-    planes[index[0]] = mag
-    planes[index[1]] = upper
+    planes = np.zeros(orientations * h * w, dtype=np.float32)
+    planes[index] = weights  # no collisions: a pixel's two bins differ
     pooled = planes.reshape(-1, w) @ ax
     pooled = pooled.reshape(orientations, h, -1).transpose(0, 2, 1).reshape(-1, h) @ ay
     return _l2hys(pooled.reshape(-1).take(order).reshape(-1, size), eps, np.float32(1e-3), squared=False).reshape(1, -1)
+
+
+def interpolated_frame(img: np.ndarray, cell: int = 7, block: int = 2, orientations: int = 9) -> np.ndarray:
+    """One unchecked (H, W) finite real image -> (1, features) float32: ``hog(img[None, ..., None])``
+    bit for bit, for callers that already validated the frame (the fused one-frame pipeline)."""
+    h, w = img.shape
+    return _interpolated_one(img, _one_frame_tables(h, w, cell, block, orientations))
 
 
 @lru_cache(maxsize=16)

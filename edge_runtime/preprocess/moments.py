@@ -68,6 +68,41 @@ def _row_tables(n: int, h: int, w: int):
     return pad, samples, centred
 
 
+@lru_cache(maxsize=32)
+def _pixel_basis(h: int, w: int) -> np.ndarray:
+    """(H*W, 5) float64 columns 1, x, y, x*y, y^2 per pixel: the five moments in one product."""
+    y, x = (a.ravel().astype(np.float64) for a in np.mgrid[0:h, 0:w])
+    basis = np.stack([np.ones(h * w), x, y, x * y, y * y], axis=1)
+    basis.setflags(write=False)
+    return basis
+
+
+def deskew_frame(img: np.ndarray) -> np.ndarray:
+    """One (H, W) uint8 image -> (H, W) float32, bit-identical to its row of ``deskew``, unchecked.
+
+    For the one-frame device path: the moments are one matmul against per-pixel coordinates
+    (exact in float64 for uint8 pixels, so equal to the factored sums whatever the order); the
+    shear is the batch path's arithmetic on 2-D arrays.
+    """
+    h, w = img.shape
+    m00, m10, m01, m11, m02 = (img.reshape(-1) @ _pixel_basis(h, w)).tolist()
+    pad, samples, centred = _row_tables(1, h, w)
+    skew = _skew(m00, m10, m01, m11, m02)
+    shift = skew * centred
+    k = np.floor(shift)
+    frac = shift - k  # exact
+    if abs(skew) * (h / 2.0) > pad - 1:  # beyond the padding every sample is 0: clamp there
+        k = np.clip(k, -pad, pad - 1)
+    padded = np.zeros((h, w + 2 * pad), dtype=np.float32)
+    padded[:, pad : pad + w] = img
+    window = padded.reshape(-1).take(np.add(k[:, None], samples[0], dtype=np.intp, casting="unsafe"))
+    left = window[:, :-1]
+    out = window[:, 1:] - left
+    out *= frac[:, None]
+    out += left
+    return out
+
+
 @register_op("deskew", output_shape=lambda shape, **_: tuple(shape),
              cost=lambda shape, **_: 12 * shape[0] * shape[1])
 def deskew(x: np.ndarray) -> np.ndarray:
