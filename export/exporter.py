@@ -110,7 +110,7 @@ def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInpu
     accuracy = accuracy_record(task, engine.run(data, samples.test_x), samples.test_y, info["test"])
     ins, outs = engine.tensors(data)
     model_id = f"{fmt}-{variant.name}"
-    notes = [n for n in (target.note, variant.description) if n]
+    notes = [n for n in (target.notes(inputs.config), variant.description) if n]
     if info["finetune"]:
         ft = info["finetune"]
         notes.append(f"fine-tuned {ft['epochs']} epochs on {ft['samples']} samples ({ft['targets']} targets)")

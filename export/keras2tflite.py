@@ -64,8 +64,14 @@ MODES: dict[str, Callable] = {
 NEEDS_REPRESENTATIVE = ("int8", "int16x8")
 
 
-def keras2tflite(model, mode: str = "fp32", representative: np.ndarray | None = None) -> bytes:
-    """Convert ``model`` to a TFLite flatbuffer in ``mode`` (see MODES); builtin ops only."""
+def keras2tflite(model, mode: str = "fp32", representative: np.ndarray | None = None, *,
+                 dense_per_channel: bool = False) -> bytes:
+    """Convert ``model`` to a TFLite flatbuffer in ``mode`` (see MODES); builtin ops only.
+
+    ``dense_per_channel`` (full-integer modes only): one weight scale per output unit of a Dense
+    (FULLY_CONNECTED) layer instead of one per tensor. Per channel stores a float32 scale and an
+    int64 zero point per unit for the weights and again for the bias; convolutions stay per channel.
+    """
     from models.backend import tf
 
     if mode not in MODES:
@@ -74,6 +80,9 @@ def keras2tflite(model, mode: str = "fp32", representative: np.ndarray | None = 
         raise ExportError(f"TFLite {mode} needs a representative dataset (preprocessed calibration samples)")
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     MODES[mode](converter, tf, representative)
+    if mode in NEEDS_REPRESENTATIVE:
+        # the converter's only switch for this (TF 2.21 lite.py passes it to both quantizers)
+        converter._experimental_disable_per_channel_quantization_for_dense_layers = not dense_per_channel
     try:
         with tflite_integer_io_warning():
             return bytes(converter.convert())

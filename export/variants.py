@@ -31,6 +31,12 @@ class Target:
     precision: str
     convert: Callable[[object, ConvertInput], bytes]
     note: str = ""
+    #: the part of the note that depends on the export's settings
+    detail: Callable[[ExportConfig], str] | None = None
+
+    def notes(self, config: ExportConfig) -> str:
+        """What the manifest says about how this artifact was made."""
+        return "; ".join(n for n in (self.note, self.detail(config) if self.detail else "") if n)
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,7 @@ def _tflite(mode: str) -> Callable[[object, ConvertInput], bytes]:
     def convert(model, inputs: ConvertInput) -> bytes:
         from export.keras2tflite import keras2tflite
 
-        return keras2tflite(model, mode, inputs.representative)
+        return keras2tflite(model, mode, inputs.representative, dense_per_channel=inputs.config.tflite_dense_per_channel)
 
     return convert
 
@@ -80,7 +86,11 @@ def _onnx_dynamic(model, inputs: ConvertInput) -> bytes:
     return _compact(onnx2dynamic(_keras2onnx(model, inputs)))
 
 
-TFLITE_INT8 = Target("int8", _tflite("int8"))
+def _dense_scales(config: ExportConfig) -> str:
+    return f"dense weights: one scale per {'output unit' if config.tflite_dense_per_channel else 'tensor'}"
+
+
+TFLITE_INT8 = Target("int8", _tflite("int8"), detail=_dense_scales)
 ONNX_INT8 = Target("int8", _onnx_int8, "onnxruntime static QDQ, S8S8")
 
 VARIANTS: dict[str, Variant] = {
@@ -95,8 +105,9 @@ VARIANTS: dict[str, Variant] = {
                  "onnx": Target("dynamic", _onnx_dynamic, "onnxruntime dynamic quantization")},
                 "int8 weights, activations quantized per inference"),
         Variant("int8", "float", {"tflite": TFLITE_INT8, "onnx": ONNX_INT8},
-                "full integer, calibrated post-training quantization", options=("calibration_samples", "per_channel")),
-        Variant("int16x8", "float", {"tflite": Target("int16x8", _tflite("int16x8"))},
+                "full integer, calibrated post-training quantization",
+                options=("calibration_samples", "per_channel", "tflite_dense_per_channel")),
+        Variant("int16x8", "float", {"tflite": Target("int16x8", _tflite("int16x8"), detail=_dense_scales)},
                 "int16 activations, int8 weights (TFLite experimental)", default=False),
         Variant("qat-int8", "qat", {"tflite": TFLITE_INT8},
                 "quantization-aware training, then full integer", options=("finetune_epochs",)),
