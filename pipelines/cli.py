@@ -17,17 +17,19 @@ from edge_runtime.errors import UserError
 
 #: subcommand name -> module with HELP, add_arguments(parser), run(args) -> int
 COMMANDS: dict[str, str] = {
+    # the workstation: data, training, export (the train extra)
+    "demo": "pipelines.commands.demo",
     "datasets": "pipelines.commands.datasets",
-    "robustness": "pipelines.commands.robustness",
     "train": "pipelines.commands.train",
     "sweep": "pipelines.commands.sweep",
     "export": "pipelines.commands.export",
-    "predict": "edge_runtime.commands.predict",
-    "bench": "edge_runtime.commands.bench",
-    "evaluate": "pipelines.commands.evaluate",
+    "robustness": "pipelines.commands.robustness",
+    # the device: bundles, inference, measurement (the edge extra only)
     "inspect": "edge_runtime.commands.inspect",
+    "predict": "edge_runtime.commands.predict",
+    "evaluate": "pipelines.commands.evaluate",
+    "bench": "edge_runtime.commands.bench",
     "report": "edge_runtime.commands.report",
-    "demo": "pipelines.commands.demo",
 }
 
 #: top-level module -> the extra that installs it, so a partial install names what to add
