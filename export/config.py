@@ -45,8 +45,12 @@ class ExportConfig:
     finetune_min_steps: int = 500
     #: at most this many (labelled) samples are used for fine-tuning
     finetune_samples: int = 2000
-    #: tfmot fine-tuning peak learning rate (Adam's default, as in the TFMOT guides), cosine-decayed to 0
+    #: pruning fine-tuning peak learning rate (Adam's default, as in the TFMOT pruning guide), cosine-decayed
+    #: to 0: the surviving weights must move to take over from the pruned ones
     finetune_learning_rate: float = 1e-3
+    #: QAT and clustering fine-tuning peak learning rate: they start next to the trained optimum and only
+    #: adapt to the rounding, which a large rate undoes (the TFMOT clustering example uses 1e-5)
+    quantize_learning_rate: float = 1e-4
     #: per-precision threshold overrides, e.g. {"int8": {"top1_agreement": 0.97}}
     thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
     seed: int = 0

@@ -54,16 +54,34 @@ def finetune_set(model, task: str, x: np.ndarray, y: np.ndarray | None) -> FineT
     return FineTuneSet(x, teacher, "mse", "teacher")
 
 
-def _fit(model, data: FineTuneSet, config: ExportConfig, callbacks=()):
+def _fit(model, data: FineTuneSet, config: ExportConfig, learning_rate: float, callbacks=()):
+    """Fine-tune ``model`` with Adam and a cosine-decayed rate, in an order drawn from ``config.seed``.
+
+    Each epoch is one ``fit`` call on a permutation from a seeded numpy Generator (not Keras'
+    shuffle, which draws from TensorFlow's global state), so the same run and seed give the same
+    weights and the same bundle bytes.
+    """
     from models.backend import keras
 
-    steps = epochs_for(config, len(data.x)) * math.ceil(len(data.x) / BATCH_SIZE)
+    _reseed(config)
+    epochs = epochs_for(config, len(data.x))
+    steps = epochs * math.ceil(len(data.x) / BATCH_SIZE)
     # cosine decay to zero: large steps while the weights adapt, a gentle finish (no tuning needed)
-    rate = keras.optimizers.schedules.CosineDecay(config.finetune_learning_rate, decay_steps=steps)
+    rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
     model.compile(optimizer=keras.optimizers.Adam(rate), loss=data.loss)
-    model.fit(data.x, data.y, epochs=epochs_for(config, len(data.x)), batch_size=BATCH_SIZE, shuffle=True,
-              verbose=0, callbacks=list(callbacks))
+    order = np.random.default_rng(config.seed)
+    for _ in range(epochs):
+        batch = order.permutation(len(data.x))
+        model.fit(data.x[batch], data.y[batch], epochs=1, batch_size=BATCH_SIZE, shuffle=False, verbose=0,
+                  callbacks=list(callbacks))
     return model
+
+
+def _reseed(config: ExportConfig) -> None:
+    """Seed Python, numpy and TensorFlow (dropout, clustering's k-means++ start) from ``config.seed``."""
+    from models.backend import keras
+
+    keras.utils.set_random_seed(config.seed)
 
 
 def _kernel_size(layer) -> int:
@@ -125,7 +143,7 @@ def qat(model, data: FineTuneSet, config: ExportConfig):
 
     with _quantize_scope():
         model_q = tfmot.quantization.keras.quantize_apply(_annotate_for_qat(model))
-    return _fit(model_q, data, config)
+    return _fit(model_q, data, config, config.quantize_learning_rate)
 
 
 def pruned(model, data: FineTuneSet, config: ExportConfig):
@@ -154,7 +172,7 @@ def pruned(model, data: FineTuneSet, config: ExportConfig):
         return prune(layer, pruning_schedule=schedule) if layer.name in names else layer
 
     model_p = _clone_with(model, wrap)
-    _fit(model_p, data, config, callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
+    _fit(model_p, data, config, config.finetune_learning_rate, callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
     return tfmot.sparsity.keras.strip_pruning(model_p)
 
 
@@ -173,8 +191,9 @@ def clustered(model, data: FineTuneSet, config: ExportConfig):
             return cluster(layer, number_of_clusters=config.clusters, cluster_centroids_init=init)
         return layer
 
+    _reseed(config)
     model_c = _clone_with(model, wrap)
-    _fit(model_c, data, config)
+    _fit(model_c, data, config, config.quantize_learning_rate)
     return tfmot.clustering.keras.strip_clustering(model_c)
 
 
@@ -186,7 +205,7 @@ def pqat(model, data: FineTuneSet, config: ExportConfig):
     scheme = tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme()
     with _quantize_scope():
         model_q = tfmot.quantization.keras.quantize_apply(_annotate_for_qat(sparse), scheme)
-    return _fit(model_q, data, config, callbacks=[keep_pruned_zeros(model_q)])
+    return _fit(model_q, data, config, config.quantize_learning_rate, callbacks=[keep_pruned_zeros(model_q)])
 
 
 def identity(model, data: FineTuneSet | None, config: ExportConfig):

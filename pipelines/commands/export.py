@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (17)")
     parser.add_argument("--no-per-channel", dest="per_channel", action="store_false",
                         help="onnx int8: one weight scale per tensor instead of per channel")
+    parser.add_argument("--tflite-dense-per-channel", action="store_true",
+                        help="tflite int8/int16x8: one weight scale per output unit of Dense layers "
+                             "(default: per tensor, smaller; convolutions are per channel either way)")
     parser.add_argument("--sparsity", type=float, default=0.8, help="pruned variants: target sparsity (0.8)")
     parser.add_argument("--clusters", type=int, default=16, help="clustered variants: clusters per layer (16)")
     parser.add_argument("--finetune-epochs", type=int, default=3, help="tfmot fine-tuning epochs (3)")
@@ -64,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     config = ExportConfig(
         variants=args.variants, formats=args.formats, calibration_samples=args.calibration_samples,
         validation_samples=args.validation_samples, opset=args.opset, per_channel=args.per_channel,
+        tflite_dense_per_channel=args.tflite_dense_per_channel,
         sparsity=args.sparsity, clusters=args.clusters, finetune_epochs=args.finetune_epochs, thresholds=thresholds,
     )
     manifest = export_run(args.run_dir, args.out, config, overwrite=args.overwrite, as_zip=args.zip)
