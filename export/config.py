@@ -45,9 +45,10 @@ class ExportConfig:
     finetune_min_steps: int = 500
     #: at most this many (labelled) samples are used for fine-tuning
     finetune_samples: int = 2000
-    #: pruning fine-tuning peak learning rate (Adam's default, as in the TFMOT pruning guide), cosine-decayed
-    #: to 0: the surviving weights must move to take over from the pruned ones
-    finetune_learning_rate: float = 1e-3
+    #: pruning fine-tuning peak learning rate, cosine-decayed to 0: the surviving weights must move to take
+    #: over from the pruned ones, but Adam's default 1e-3 (the TFMOT guide's) overfits the 2,000 fine-tuning
+    #: samples: on the MNIST CNN/hybrid/MLP, 3e-4 lost 0.25 points on average against 1e-3's 0.37
+    finetune_learning_rate: float = 3e-4
     #: QAT and clustering fine-tuning peak learning rate: they start next to the trained optimum and only
     #: adapt to the rounding, which a large rate undoes (the TFMOT clustering example uses 1e-5)
     quantize_learning_rate: float = 1e-4

@@ -19,6 +19,8 @@ from export.errors import ExportError
 from export.workarounds import keep_pruned_zeros
 
 BATCH_SIZE = 32
+#: pruning reaches its final sparsity at this fraction of the fine-tuning steps; the rest recovers accuracy
+PRUNE_END_FRACTION = 0.5
 
 
 @dataclass
@@ -153,7 +155,7 @@ def pruned(model, data: FineTuneSet, config: ExportConfig):
 
     steps = epochs_for(config, len(data.x)) * math.ceil(len(data.x) / BATCH_SIZE)
     frequency = max(1, steps // 20)
-    end_step = max(frequency, (int(steps * 0.5) // frequency) * frequency)  # a pruning step lands on end_step
+    end_step = max(frequency, (int(steps * PRUNE_END_FRACTION) // frequency) * frequency)  # a pruning step lands on end_step
     prunable = [layer for layer in model.layers
                 if _kernel_size(layer) >= config.prune_min_weights and PruneRegistry.supports(layer)]
     if not prunable:
