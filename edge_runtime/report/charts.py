@@ -8,29 +8,44 @@ from __future__ import annotations
 
 import math
 
-from edge_runtime.report.compare import name
-from edge_runtime.report.svg import PALETTE, Scale, document, el, number, should_log, x_axis, y_axis
+from edge_runtime.report.compare import model_label, name
+from edge_runtime.report.svg import (
+    PALETTE,
+    Scale,
+    document,
+    el,
+    number,
+    should_log,
+    text_width,
+    titled,
+    x_axis,
+    y_axis,
+)
 
-LABEL_W = 250
+PLOT_W = 560  # the latency chart's plot width, px; its label column is as wide as its longest label
 
 
 def latency_chart(rows: list[dict], title: str) -> str | None:
     """Per row, the end-to-end latency percentiles: line min-max, box p50-p90, ticks p95/p99, p50 with CI."""
     if not rows:
         return None
-    width, row_h, top = 820, 28, 30
+    labels = [("\u2605 " if row["recommended"] else "") + name(row) for row in rows]
+    label_w = math.ceil(max(text_width(t) for t in labels)) + 16
+    row_h, top = 28, 30
+    width = label_w + PLOT_W + 70
     height = top + row_h * len(rows) + 70
     stats = [r["result"]["latency_us"]["end_to_end"] for r in rows]
-    values = [s[k] for s in stats for k in ("min", "max")]
-    x = Scale.padded(values, LABEL_W, width - 70, log=should_log(values))
+    inference = [r["result"]["latency_us"]["inference"]["p50"] for r in rows]
+    # every marker (the inference ring and the CI too) lies inside the axis range, never over the labels
+    values = [s[k] for s in stats for k in ("min", "max")] + [s["p50_ci95"][0] for s in stats] + inference
+    x = Scale.padded(values, label_w + 6, label_w + PLOT_W, log=should_log(values))
     bottom = top + row_h * len(rows)
     body = [el("text", title, x=10, y=18, font_weight="bold")]
     body += x_axis(x, bottom, top, "end-to-end latency, microseconds" + (" (log scale)" if x.log else ""))
-    for i, (row, s) in enumerate(zip(rows, stats, strict=True)):
+    for i, (row, s, inf, label) in enumerate(zip(rows, stats, inference, labels, strict=True)):
         cy = top + row_h * i + row_h / 2
         colour = PALETTE[i % len(PALETTE)]
-        label = ("\u2605 " if row["recommended"] else "") + name(row)
-        body.append(el("text", label, x=LABEL_W - 8, y=cy + 4, text_anchor="end",
+        body.append(el("text", label, x=label_w - 8, y=cy + 4, text_anchor="end",
                        font_weight="bold" if row["recommended"] else None))
         body.append(el("line", x1=x(s["min"]), y1=cy, x2=x(s["max"]), y2=cy, stroke="#888"))
         body.append(el("rect", x=x(s["p50"]), y=cy - 7, width=max(x(s["p90"]) - x(s["p50"]), 1), height=14,
@@ -40,8 +55,7 @@ def latency_chart(rows: list[dict], title: str) -> str | None:
         lo, hi = s["p50_ci95"][0], s["p50_ci95"][-1]
         body.append(el("line", x1=x(lo), y1=cy - 9, x2=x(hi), y2=cy - 9, stroke="#111", stroke_width=2))
         body.append(el("circle", cx=x(s["p50"]), cy=cy, r=4, fill="#111"))
-        inference = row["result"]["latency_us"]["inference"]["p50"]
-        body.append(el("circle", cx=x(inference), cy=cy, r=4, fill="none", stroke="#111"))
+        body.append(el("circle", cx=x(inf), cy=cy, r=4, fill="none", stroke="#111"))
         body.append(el("text", number(s["p50"]), x=width - 64, y=cy + 4, fill="#333"))
     body.append(el("text", "line: min to max \u00b7 box: p50 to p90 \u00b7 ticks: p95, p99 \u00b7 "
                    "dot: end-to-end p50 with its 95% CI above \u00b7 ring: inference p50 \u00b7 \u2605 recommended",
@@ -96,29 +110,48 @@ def _front_steps(rows: list[dict]) -> list[dict]:
     return steps
 
 
-def _place_label(text: str, cx: float, cy: float, r: float, placed: list, box: tuple) -> tuple[float, float, str]:
-    """A spot for a point's label (right, left, above, below, then lower) clear of labels placed so far."""
-    width, height = 6.3 * len(text), 12.0
+def _overlaps(rect: tuple, others: list[tuple]) -> bool:
+    return any(rect[0] < o[2] and o[0] < rect[2] and rect[1] < o[3] and o[1] < rect[3] for o in others)
+
+
+def _place_label(text: str, cx: float, cy: float, r: float, placed: list, box: tuple) -> tuple[float, float, bool]:
+    """Where ``text`` (left-aligned, baseline y) goes near a point: beside it if clear, else further out
+    on rings of 8 directions; True when it moved away and needs a leader line. Its box joins ``placed``."""
+    width, height = text_width(text, 11), 13.0
     left, right, top, bottom = box
-    candidates = [(cx + r + 3, cy + 4, "start"), (cx - r - 3, cy + 4, "end"),
-                  (cx - width / 2, cy - r - 4, "start"), (cx - width / 2, cy + r + 12, "start")]
-    candidates += [(cx + r + 3, cy + 4 + 13 * k, "start") for k in range(1, 6)]
-    for lx, ly, anchor in candidates:
-        x0 = lx - width if anchor == "end" else lx
-        rect = (x0, ly - height + 2, x0 + width, ly + 2)
-        inside = rect[0] >= left and rect[2] <= right + 30 and rect[1] >= top - 20 and rect[3] <= bottom
-        if inside and not any(rect[0] < o[2] and o[0] < rect[2] and rect[1] < o[3] and o[1] < rect[3] for o in placed):
+    candidates = [(cx + r + 3, cy + 4), (cx - r - 3 - width, cy + 4), (cx - width / 2, cy - r - 4),
+                  (cx - width / 2, cy + r + 13)]
+    for ring in (1, 2, 3, 4, 5, 6):
+        d = r + 10 + 16 * ring
+        for dx, dy in ((1, -1), (1, 1), (-1, -1), (-1, 1), (0, -1), (0, 1), (1, 0), (-1, 0)):
+            lx = cx + dx * d - (width if dx < 0 else width / 2 if dx == 0 else 0)
+            candidates.append((lx, cy + dy * d + 4))
+    for i, (lx, ly) in enumerate(candidates):
+        rect = (lx - 1, ly - height + 3, lx + width + 1, ly + 3)
+        inside = rect[0] >= left + 2 and rect[2] <= right and rect[1] >= top and rect[3] <= bottom - 2
+        if inside and not _overlaps(rect, placed):
             placed.append(rect)
-            return lx, ly, anchor
-    return candidates[0]
+            return lx, ly, i >= 4
+    return candidates[0][0], candidates[0][1], False
+
+
+def _point_label(row: dict, with_threads: bool) -> str:
+    return ("\u2605 " if row["recommended"] else "") + model_label(row) + (f" \u00d7{row['threads']}" if with_threads else "")
+
+
+def _tooltip(row: dict) -> str:
+    return (f"{name(row)} on {row['device']}: accuracy {row['score']:.4f}, end-to-end p50 {row['p50_us']:.1f} \u00b5s, "
+            f"{row['size_bytes'] / 1000:.1f} kB" + (" \u00b7 Pareto front" if row["pareto"] else "")
+            + (" \u00b7 recommended" if row["recommended"] else ""))
 
 
 def tradeoff_chart(rows: list[dict], title: str) -> str | None:
-    """Accuracy vs end-to-end p50, point area ~ model size; Pareto rows ringed, per-device front dashed."""
+    """Accuracy vs end-to-end p50, point area ~ model size; Pareto rows ringed and named, per-device front
+    dashed; every point names itself in a tooltip (its SVG ``<title>``)."""
     rows = [r for r in rows if r["score"] is not None]
     if not rows:
         return None
-    width, height, left, right, top, bottom = 820, 460, 70, 790, 30, 350
+    width, height, left, right, top, bottom = 900, 500, 70, 880, 30, 390
     lat = [r["p50_us"] for r in rows]
     x = Scale.padded(lat, left, right, log=should_log(lat, 10.0), pad=0.08)
     y = Scale.padded([r["score"] for r in rows], bottom, top, pad=0.12)
@@ -127,6 +160,7 @@ def tradeoff_chart(rows: list[dict], title: str) -> str | None:
     groups = list(dict.fromkeys(r[key] for r in rows))
     colour = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
     biggest = max(r["size_bytes"] for r in rows) or 1
+    with_threads = len({r["threads"] for r in rows}) > 1
     body = [el("text", title, x=10, y=18, font_weight="bold")]
     body += x_axis(x, bottom, top, "end-to-end p50 latency, \u00b5s" + (" (log scale)" if x.log else ""))
     body += y_axis(y, left, left, right, "accuracy")
@@ -137,29 +171,40 @@ def tradeoff_chart(rows: list[dict], title: str) -> str | None:
             for prev, cur in zip(steps, steps[1:], strict=False):
                 path += [f"{x(cur['p50_us']):.2f},{y(prev['score']):.2f}", f"{x(cur['p50_us']):.2f},{y(cur['score']):.2f}"]
             body.append(el("polyline", points=" ".join(path), fill="none", stroke="#444", stroke_dasharray="4 3"))
+
     def radius(row: dict) -> float:
         return 4 + 14 * math.sqrt(row["size_bytes"] / biggest)
 
-    # every point is an obstacle for every label
+    # every point is an obstacle for every label; only the Pareto front and the recommended row are named
     placed = [(x(r["p50_us"]) - radius(r), y(r["score"]) - radius(r), x(r["p50_us"]) + radius(r),
                y(r["score"]) + radius(r)) for r in rows]
     labels = []
     for row in sorted(rows, key=lambda r: -r["size_bytes"]):  # small points drawn last, on top
         cx, cy, r = x(row["p50_us"]), y(row["score"]), radius(row)
-        body.append(el("circle", cx=f"{cx:.2f}", cy=f"{cy:.2f}", r=f"{r:.2f}", fill=colour[row[key]],
-                       fill_opacity=0.55, stroke="#111" if row["pareto"] else "none",
-                       stroke_width=2 if row["pareto"] else None))
-        text = ("\u2605 " if row["recommended"] else "") + f"{row['model_id']} {row['threads']}t"
-        lx, ly, anchor = _place_label(text, cx, cy, r, placed, (left, right, top, bottom))
-        labels.append(el("text", text, x=f"{lx:.2f}", y=f"{ly:.2f}", font_size=11, text_anchor=anchor,
+        body.append(titled("circle", _tooltip(row), cx=f"{cx:.2f}", cy=f"{cy:.2f}", r=f"{r:.2f}",
+                           fill=colour[row[key]], fill_opacity=0.55, stroke="#111" if row["pareto"] else "none",
+                           stroke_width=2 if row["pareto"] else None))
+    named = sorted((r for r in rows if r["pareto"] or r["recommended"]),
+                   key=lambda r: (not r["recommended"], r["p50_us"]))  # the recommended one gets the best spot
+    for row in named:
+        cx, cy, r = x(row["p50_us"]), y(row["score"]), radius(row)
+        text = _point_label(row, with_threads)
+        lx, ly, moved = _place_label(text, cx, cy, r, placed, (left, right, top, bottom))
+        if moved:
+            tx = min(max(cx, lx), lx + text_width(text, 11))
+            labels.append(el("line", x1=f"{cx:.2f}", y1=f"{cy:.2f}", x2=f"{tx:.2f}", y2=f"{ly - 4:.2f}",
+                             stroke="#999", stroke_width=0.8))
+        labels.append(el("text", text, x=f"{lx:.2f}", y=f"{ly:.2f}", font_size=11,
                          font_weight="bold" if row["recommended"] else None))
     body += labels
     for i, group in enumerate(groups):
-        gy = height - 44 + (i // 3) * 14
-        gx = 10 + (i % 3) * 270
+        gy = height - 58 + (i // 3) * 14
+        gx = 10 + (i % 3) * 290
         body.append(el("circle", cx=gx + 5, cy=gy - 4, r=5, fill=colour[group], fill_opacity=0.55))
-        body.append(el("text", str(group)[:40], x=gx + 14, y=gy, font_size=11))
-    body.append(el("text", "area \u221d model size \u00b7 dark ring: Pareto front (accuracy, latency, size) \u00b7 "
+        body.append(el("text", str(group)[:44], x=gx + 14, y=gy, font_size=11))
+    body.append(el("text", "area \u221d model size \u00b7 dark ring: Pareto front (accuracy, latency, size), named \u00b7 "
                    "dashed: accuracy-latency front per device \u00b7 \u2605 recommended",
-                   x=10, y=height - 6, fill="#555", font_size=11))
+                   x=10, y=height - 20, fill="#555", font_size=11))
+    body.append(el("text", "every point names itself in a tooltip (hover it)", x=10, y=height - 6, fill="#555",
+                   font_size=11))
     return document(width, height, title, body)

@@ -52,7 +52,7 @@ def result_row(run: dict, result: dict) -> dict:
         "peak_rss_mb": result["peak_rss_mb"], "cold_start_us": result["cold_start_us"]["total"],
         "energy_uj": energy, "energy_label": label, "energy_source": source,
         "throttled": (result.get("thermal") or {}).get("throttled"),
-        "pareto": False, "fastest": False, "recommended": False, "vs_fp32": None,
+        "pareto": False, "fastest": False, "recommended": False, "vs_fp32": None, "fp32_p50_us": None,
         "result": result,
     }
 
@@ -63,9 +63,21 @@ def repeated(rows: list[dict]) -> bool:
     return len(set(keys)) < len(keys)
 
 
-def name(row: dict) -> str:
+def model_label(row: dict, with_bundle: bool | None = None) -> str:
+    """The model a row measured: its id, as ``bundle/id`` when several bundles are merged.
+
+    ``with_bundle`` defaults to what :func:`merge` recorded on the row. An id that already starts with
+    ``bundle/`` is not prefixed twice.
+    """
+    if with_bundle is None:
+        with_bundle = row.get("several_bundles", False)
+    model_id, bundle = row["model_id"], row["bundle"]
+    return f"{bundle}/{model_id}" if with_bundle and not model_id.startswith(f"{bundle}/") else model_id
+
+
+def name(row: dict, with_bundle: bool | None = None) -> str:
     """A row's display name: model id, backend and threads (and bundle when several are merged)."""
-    return f"{row['model_id']} ({row['backend']}, {row['threads']} thr)"
+    return f"{model_label(row, with_bundle)} ({row['backend']}, {row['threads']} thr)"
 
 
 def dominates(a: dict, b: dict) -> bool:
@@ -91,12 +103,14 @@ def pareto_front(rows: list[dict]) -> list[dict]:
 
 
 def _compare_with_fp32(rows: list[dict]) -> None:
-    """Set ``vs_fp32`` (p50 ratio, > 1 means slower) on every non-fp32 row with an fp32 sibling."""
+    """Set ``vs_fp32`` (p50 ratio, > 1 means slower) and ``fp32_p50_us`` on every non-fp32 row with an
+    fp32 sibling."""
     fp32 = {(r["bundle"], r["format"], r["backend"], r["threads"]): r for r in rows if r["precision"] == "fp32"}
     for row in rows:
         ref = fp32.get((row["bundle"], row["format"], row["backend"], row["threads"]))
         if ref is not None and ref is not row and ref["p50_us"]:
             row["vs_fp32"] = row["p50_us"] / ref["p50_us"]
+            row["fp32_p50_us"] = ref["p50_us"]
 
 
 def verdict(rows: list[dict], tolerance: float = ACCURACY_TOLERANCE) -> dict:
@@ -118,13 +132,19 @@ def verdict(rows: list[dict], tolerance: float = ACCURACY_TOLERANCE) -> dict:
 
 
 def merge(runs: list[dict]) -> dict:
-    """Rows of every run grouped by device, with Pareto, fastest and recommended marked per device."""
+    """Rows of every run grouped by device, with Pareto, fastest and recommended marked per device.
+
+    Every row records ``several_bundles`` (its display name then carries the bundle) and that ``name``.
+    """
     by_device: dict[str, list[dict]] = defaultdict(list)
     devices: dict[str, dict] = {}
+    several = len({run["bundle"]["name"] for run in runs}) > 1
     for run in runs:
         label = device_label(run["device"])
         devices.setdefault(label, run["device"])
-        by_device[label] += [result_row(run, r) for r in run["results"]]
+        for result in run["results"]:
+            row = {**result_row(run, result), "several_bundles": several}
+            by_device[label].append({**row, "name": name(row)})
     verdicts = {}
     for label, rows in by_device.items():
         _compare_with_fp32(rows)

@@ -34,6 +34,11 @@ def count(value: float | None) -> str:
     return f"{value:g}"
 
 
+def sig(value: float | None, digits: int = 3) -> str:
+    """``digits`` significant figures, trailing zeros kept so a column lines up: 1.00, 0.998, 6.17."""
+    return DASH if value is None else f"{value:#.{digits}g}".rstrip(".")
+
+
 def fraction(value: float | None, digits: int = 4) -> str:
     """A 0-1 value such as accuracy, as is (not a percentage, so it reads like the JSON)."""
     return DASH if value is None else f"{value:.{digits}f}"

@@ -12,11 +12,13 @@ from edge_runtime.report.svg import esc
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1400px;padding:0 1rem;color:#111}
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
-table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.85rem;display:block;overflow-x:auto}
-th,td{border:1px solid #d4d4d4;padding:.25rem .45rem;text-align:left;white-space:nowrap}
-th{background:#f3f3f3}tr.em td{font-weight:bold;background:#f4f9ff}
+.scroll{overflow-x:auto;max-width:100%;margin:.6rem 0 1rem}
+table{border-collapse:collapse;font-size:.78rem}
+th,td{border:1px solid #d4d4d4;padding:.2rem .35rem;text-align:left;white-space:nowrap}
+th{background:#f3f3f3;white-space:normal;vertical-align:bottom}
+td:last-child{white-space:normal;min-width:6em}tr.em td{font-weight:bold;background:#f4f9ff}tbody tr:nth-child(even){background:#fafafa}
 caption{caption-side:bottom;text-align:left;color:#555;font-size:.8rem;padding-top:.3rem}
-figure{margin:1rem 0}figcaption{color:#555;font-size:.85rem}img{max-width:100%}
+figure{margin:1rem 0;overflow-x:auto}figcaption{color:#555;font-size:.85rem}img{max-width:100%}
 .meta{color:#555;font-size:.9rem}nav ul{columns:2;font-size:.9rem}
 """
 
@@ -27,7 +29,8 @@ def _table(table: Table) -> str:
         ('<tr class="em">' if i in table.emphasis else "<tr>") + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
         for i, row in enumerate(table.rows))
     caption = f"<caption>{esc(table.caption)}</caption>" if table.caption else ""
-    return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    # the wrapper scrolls sideways when a table is wider than the page, instead of clipping it
+    return f'<div class="scroll"><table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _figure(inner: str, caption: str) -> str:

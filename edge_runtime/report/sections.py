@@ -5,68 +5,96 @@ from __future__ import annotations
 from edge_runtime.report import fmt
 from edge_runtime.report.blocks import Section, Svg, Table, Text
 from edge_runtime.report.charts import latency_chart, timeline_chart, tradeoff_chart
-from edge_runtime.report.compare import name, repeated
+from edge_runtime.report.compare import model_label, name, repeated
 from edge_runtime.report.fmt import DASH
 
 
 def devices_section(merged: dict) -> Section:
-    """One row of facts per device: what ran the numbers."""
-    rows = []
-    for label, d in merged["devices"].items():
-        runtimes = ", ".join(f"{k} {v}" for k, v in sorted((d.get("runtimes") or {}).items()) if v) or DASH
-        vm = {True: "yes", False: "no", None: "unknown"}[d.get("virtual_machine")]
-        rows.append([label, d.get("board") or DASH, d["cpu_model"], str(d["cores"]), d["arch"], d["os"],
-                     d["python"], runtimes, d.get("governor") or DASH, vm])
-    columns = ["Device", "Board", "CPU", "Cores", "Arch", "OS", "Python", "Runtimes", "Governor", "Virtual machine"]
-    return Section("Devices", [Table(columns, rows)])
+    """Facts per device, one column per device (long CPU and OS names read down, not across)."""
+    facts = {"Board": lambda d: d.get("board") or DASH, "CPU": lambda d: d["cpu_model"],
+             "Cores": lambda d: str(d["cores"]), "Arch": lambda d: d["arch"], "OS": lambda d: d["os"],
+             "Python": lambda d: d["python"],
+             "Runtimes": lambda d: ", ".join(f"{k} {v}" for k, v in sorted((d.get("runtimes") or {}).items()) if v)
+             or DASH,
+             "Governor": lambda d: d.get("governor") or DASH,
+             "Virtual machine": lambda d: {True: "yes", False: "no", None: "unknown"}[d.get("virtual_machine")]}
+    devices = merged["devices"]
+    rows = [[fact, *(get(d) for d in devices.values())] for fact, get in facts.items()]
+    return Section("Devices", [Table(["Device", *devices], rows)])
 
 
-def _result_table(rows: list[dict], several_bundles: bool) -> Table:
+def _verdict_cell(r: dict) -> str:
+    words = [w for w, flag in (("Pareto", r["pareto"]), ("fastest", r["fastest"]), ("recommended", r["recommended"]))
+             if flag]
+    return ", ".join(words + (["throttled"] if r["throttled"] else []))
+
+
+def _ci(r: dict) -> str:
+    """The p50's 95% CI as its larger half-width: "\u00b10.04"."""
+    lo, hi = r["p50_ci95"][0], r["p50_ci95"][-1]
+    return "\u00b1" + fmt.us(max(r["p50_us"] - lo, hi - r["p50_us"]))
+
+
+def _result_table(rows: list[dict]) -> Table:
+    """The main comparison, one row per model, backend and threads; narrow enough for a 1280 px page."""
     show_agreement = any(r["agreement"] is not None for r in rows)
     show_run = repeated(rows)
-    columns = (["Bundle"] if several_bundles else []) + (["Run"] if show_run else []) + [
-        "Model", "Backend", "Threads", "Precision", "Size", "MACs", "Accuracy"] + (
-        ["Agreement"] if show_agreement else []) + [
-        "p50 \u00b5s (95% CI)", "p99 \u00b5s", "Preprocessing share", "Inference p50 \u00b5s", "vs fp32",
-        "CPU \u00b5s/inference", "Throughput /s", "Peak RSS MB", "Energy \u00b5J/inference", "Pareto", "Verdict"]
+    estimates_only = all(r["energy_label"] in ("estimate", None) for r in rows)
+    threads = {r["threads"] for r in rows}
+    one_count = threads.pop() if len(threads) == 1 else None
+    backend_column = "Backend" if one_count is None else f"Backend ({one_count} thread{'s' * (one_count > 1)})"
+    columns = (["Run"] if show_run else []) + [
+        "Model", backend_column, "Size", "MACs", "Accuracy"] + (["Agreement"] if show_agreement else []) + [
+        "p50 \u00b5s", "95% CI", "p99 \u00b5s", "Pre-processing share", "Inference p50 \u00b5s",
+        "p50 vs fp32", "CPU \u00b5s per inference", "Energy \u00b5J per inference" + (" (estimate)" if estimates_only else ""),
+        "Verdict"]
     table_rows, emphasis = [], set()
-    for i, r in enumerate(sorted(rows, key=lambda r: (r["bundle"], r["p50_us"]))):
-        lo, hi = r["p50_ci95"][0], r["p50_ci95"][-1]
-        energy = DASH if r["energy_uj"] is None else f"{r['energy_uj']:.3g} ({r['energy_label']})"
-        verdict = " & ".join(w for w, flag in (("fastest", r["fastest"]), ("recommended", r["recommended"])) if flag)
+    for i, r in enumerate(sorted(rows, key=lambda r: (r["p50_us"], r["name"]))):
+        marked = r["energy_uj"] is not None and r["energy_label"] == "estimate" and not estimates_only
+        energy = fmt.sig(r["energy_uj"]) + (" est." if marked else "")
         if r["recommended"]:
             emphasis.add(i)
-        if r["throttled"]:
-            verdict = (verdict + "; " if verdict else "") + "throttled"
-        table_rows.append(([r["bundle"]] if several_bundles else []) + ([r["run"]] if show_run else []) + [
-            r["model_id"], r["backend"], str(r["threads"]), r["precision"], fmt.size(r["size_bytes"]),
-            fmt.count(r["macs"]), fmt.fraction(r["accuracy"])] + (
+        table_rows.append(([r["run"]] if show_run else []) + [
+            model_label(r), r["backend"] if one_count else f"{r['backend']} \u00d7{r['threads']}",
+            fmt.size(r["size_bytes"]), fmt.count(r["macs"]), fmt.fraction(r["accuracy"])] + (
             [fmt.fraction(r["agreement"])] if show_agreement else []) + [
-            f"{fmt.us(r['p50_us'])} ({fmt.us(lo)}\u2013{fmt.us(hi)})", fmt.us(r["p99_us"]),
-            fmt.percent(r["preprocess_share"]), fmt.us(r["inference_p50_us"]), fmt.ratio(r["vs_fp32"]),
-            fmt.us(r["cpu_us"]), fmt.number(r["throughput_per_s"], 0), fmt.number(r["peak_rss_mb"]), energy,
-            "yes" if r["pareto"] else "", verdict or ""])
-    return Table(columns, table_rows, emphasis=emphasis,
-                 caption="End-to-end latency (preprocessing + inference + output decoding), batch 1, sorted by p50.")
+            fmt.us(r["p50_us"]), _ci(r), fmt.us(r["p99_us"]), fmt.percent(r["preprocess_share"]),
+            fmt.us(r["inference_p50_us"]), DASH if r["vs_fp32"] is None else f"{r['vs_fp32']:.2f}x",
+            fmt.us(r["cpu_us"]), energy, _verdict_cell(r)])
+    return Table(columns, table_rows, emphasis=emphasis, caption=(
+        "End-to-end latency (preprocessing + inference + output decoding), batch 1, sorted by p50; 95% CI: "
+        "bootstrap half-width of p50. Backend \u00d7N: N threads. p50 vs fp32 above 1.00x: slower than the fp32 "
+        "model of the same format and backend. Energy estimates come from MACs and bytes moved, not a meter. "
+        "Peak RSS and cold start are in the power and thermal table, throughput in the JSON summary."))
 
 
-def _verdict_text(verdict: dict) -> list[Text]:
+def _slower_than_fp32(verdict: dict) -> list:
+    """A lead-in and one compact table of the reduced-precision rows slower than their fp32 model."""
+    slower = sorted(verdict["slower_than_fp32"], key=lambda r: (-r["vs_fp32"], r["name"]))
+    if not slower:
+        return []
+    rows = [[model_label(r), f"{r['backend']} \u00d7{r['threads']}", r["precision"], fmt.us(r["p50_us"]),
+             fmt.us(r["fp32_p50_us"]), f"{r['vs_fp32']:.2f}x"] for r in slower]
+    count = f"{len(slower)} variant{'s' * (len(slower) > 1)} {'were' if len(slower) > 1 else 'was'}"
+    return [Text(f"Quantized is not always faster: {count} slower than their fp32 model on this device."),
+            Table(["Variant", "Backend", "Precision", "p50 \u00b5s", "fp32 p50 \u00b5s", "Ratio"], rows, caption=(
+                "Each compared with the fp32 model of the same bundle, format, backend and threads; "
+                "ratio = p50 / fp32 p50, slowest first."))]
+
+
+def _verdict_text(verdict: dict) -> Text:
     fastest, recommended = verdict["fastest"], verdict["recommended"]
-    lines = [Text(f"Fastest: {name(fastest)}, end-to-end p50 {fmt.us(fastest['p50_us'])} \u00b5s. "
-                  f"Recommended: {name(recommended)} ({fmt.us(recommended['p50_us'])} \u00b5s, accuracy "
-                  f"{fmt.fraction(recommended['accuracy'])}, {fmt.size(recommended['size_bytes'])}); rule: {verdict['rule']}.")]
-    for r in verdict["slower_than_fp32"]:
-        lines.append(Text(f"Slower than its fp32 model: {name(r)} ({r['precision']}) is {r['vs_fp32']:.2f}x the "
-                          f"p50 of {r['format']}-fp32 on the same backend and threads."))
-    return lines
+    return Text(f"Fastest: {name(fastest)}, end-to-end p50 {fmt.us(fastest['p50_us'])} \u00b5s. "
+                 f"Recommended: {name(recommended)} ({fmt.us(recommended['p50_us'])} \u00b5s, accuracy "
+                 f"{fmt.fraction(recommended['accuracy'])}, {fmt.size(recommended['size_bytes'])}); rule: {verdict['rule']}.")
 
 
 def results_sections(merged: dict) -> list[Section]:
     """Per device: the verdict, the comparison table and the latency distribution chart."""
-    several = len(merged["bundles"]) > 1
     out = []
     for label, rows in merged["rows"].items():
-        blocks = [*_verdict_text(merged["verdicts"][label]), _result_table(rows, several)]
+        verdict = merged["verdicts"][label]
+        blocks = [_verdict_text(verdict), _result_table(rows), *_slower_than_fp32(verdict)]
         chart = latency_chart(sorted(rows, key=lambda r: r["p50_us"]), f"Latency distribution on {label}")
         if chart:
             blocks.append(Svg(chart, caption="Percentiles recorded by the bench, per variant."))
@@ -125,26 +153,44 @@ def _snapshot_pair(result: dict, field: str, unit: str) -> str:
     return DASH if before == after == DASH else f"{before} \u2192 {after} {unit}"
 
 
+#: power-table columns that, when one value holds for every row, move out of the table into one line
+_FACTORABLE = ("Device", "Kind", "Source", "Hottest zone", "Mean clock", "Throttled")
+
+
+def _factor_constant_columns(columns: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]], str]:
+    """Drop the factorable columns whose value is the same in every row; say them once instead."""
+    same = [i for i, c in enumerate(columns) if c in _FACTORABLE and len(rows) > 1
+            and len({row[i] for row in rows}) == 1]
+    keep = [i for i in range(len(columns)) if i not in same]
+    note = "; ".join(f"{columns[i]}: {rows[0][i]}" for i in same)
+    return [columns[i] for i in keep], [[row[i] for i in keep] for row in rows], note
+
+
 def power_section(merged: dict) -> Section:
     """Energy (measured or estimated, labelled), temperature and clock before and after, throttling."""
     all_rows = [r for rows in merged["rows"].values() for r in rows]
     show_run = repeated(all_rows)
-    columns = ["Device", "Model", "Backend", "Threads"] + (["Run"] if show_run else []) + [
-        "Energy \u00b5J/inference", "Kind", "Source", "Hottest zone", "Mean clock", "Throttled", "Cold start ms"]
+    columns = ["Device", "Model", "Backend"] + (["Run"] if show_run else []) + [
+        "Energy \u00b5J/inference", "Kind", "Source", "Hottest zone", "Mean clock", "Throttled", "Cold start ms",
+        "Peak RSS MB"]
     rows, reasons = [], {}
     for label, device_rows in merged["rows"].items():
         for r in sorted(device_rows, key=lambda r: r["p50_us"]):
             reason = (r["result"].get("power") or {}).get("unavailable_reason")
             if r["energy_label"] != "measured" and reason:
                 reasons.setdefault(label, reason)
-            rows.append([label, r["model_id"], r["backend"], str(r["threads"])] + ([r["run"]] if show_run else []) + [
-                DASH if r["energy_uj"] is None else f"{r['energy_uj']:.3g}", r["energy_label"] or DASH,
+            rows.append([label, model_label(r), f"{r['backend']} \u00d7{r['threads']}"] + (
+                [r["run"]] if show_run else []) + [
+                fmt.sig(r["energy_uj"]), r["energy_label"] or DASH,
                 r["energy_source"] or DASH, _snapshot_pair(r["result"], "temperatures_c", "\u00b0C"),
                 _snapshot_pair(r["result"], "cpu_freq_khz", "MHz"), {True: "yes", False: "no", None: DASH}[r["throttled"]],
-                fmt.number(r["cold_start_us"] / 1000, 1)])
+                fmt.number(r["cold_start_us"] / 1000, 1), fmt.number(r["peak_rss_mb"])])
+    columns, rows, same = _factor_constant_columns(columns, rows)
     blocks: list = [Table(columns, rows, caption=(
         "An estimate counts multiply-accumulates and bytes moved at Horowitz's ISSCC 2014 per-operation energies: "
         "an order of magnitude for comparing variants, not a measurement."))]
+    if same:
+        blocks.insert(0, Text(f"For every row: {same}."))
     blocks += [Text(f"No measured energy on {label}: {reason}.") for label, reason in reasons.items()]
     return Section("Power and thermal", blocks)
 

@@ -28,11 +28,29 @@ def number(value: float) -> str:
     return f"{value:.3g}"
 
 
+#: advance widths in em of a typical sans-serif (Arial/DejaVu-like), by character class
+_NARROW, _WIDE = set("ijlI.,:;'|!()[]{}/ ftr-"), set("mwMW@%\u2605")
+
+
+def text_width(text: str, size: float = 12.0) -> float:
+    """An estimate (generous: DejaVu Sans, a common fallback, is wide) of ``text``'s rendered width in pixels at font ``size``.
+
+    SVG has no layout pass without a browser, so label columns and label boxes are sized from this.
+    """
+    em = sum(0.32 if c in _NARROW else 0.88 if c in _WIDE else 0.68 if c.isupper() else 0.57 for c in text)
+    return em * size * 1.12
+
+
 def el(tag: str, text: str | None = None, **attrs: object) -> str:
     """One element; ``stroke_width=2`` becomes ``stroke-width="2"``, None attributes are dropped."""
     parts = " ".join(f'{k.rstrip("_").replace("_", "-")}="{esc(v)}"' for k, v in attrs.items() if v is not None)
     opening = f"<{tag} {parts}" if parts else f"<{tag}"
     return f"{opening}/>" if text is None else f"{opening}>{esc(text)}</{tag}>"
+
+
+def titled(tag: str, tip: str, **attrs: object) -> str:
+    """An element holding a ``<title>``: browsers show ``tip`` as its tooltip, screen readers read it."""
+    return el(tag, **attrs)[:-2] + ">" + el("title", tip) + f"</{tag}>"
 
 
 def nice_step(span: float, count: int) -> float:

@@ -77,9 +77,10 @@ def page():
 
 
 def test_every_table_is_present(page):
-    # devices, one result table per device (2), power and thermal, and the extra section's table
-    assert page.tables == 5
-    assert page.rows == (1 + 2) + (1 + 5) + (1 + 2) + (1 + 7) + (1 + 2)
+    # devices (a row per fact), one result table per device (2), the x86 variants slower than fp32,
+    # power and thermal, and the extra section's table
+    assert page.tables == 6
+    assert page.rows == (1 + 9) + (1 + 5) + (1 + 2) + (1 + 2) + (1 + 7) + (1 + 2)
 
 
 def test_every_chart_is_inline_and_well_formed_svg(page):
@@ -120,13 +121,16 @@ def test_text_from_results_is_escaped():
 def test_the_verdict_names_the_fastest_and_the_slower_quantized_models():
     text = render_html([x86_run()])
     assert "Fastest: tflite-int8 (litert, 1 thr)" in text
-    assert "onnx-int8 (onnxruntime, 1 thr) (int8) is 2.03x the p50 of onnx-fp32" in text
-    assert "2.03x slower" in text
+    assert "Quantized is not always faster: 2 variants were slower than their fp32 model on this device." in text
+    # one table, slowest first: variant, backend and threads, precision, p50, fp32 p50, ratio
+    assert ("<tr><td>onnx-dynamic</td><td>onnxruntime \u00d71</td><td>dynamic</td><td>190.0</td><td>30.0</td>"
+            "<td>6.33x</td></tr><tr><td>onnx-int8</td><td>onnxruntime \u00d71</td><td>int8</td><td>61.0</td>"
+            "<td>30.0</td><td>2.03x</td></tr>") in text
 
 
 def test_markdown_has_the_same_tables_and_names_the_figures():
     md = render_markdown([x86_run(), pi5_run()], extra_sections=[Section("Extra", [Image(_png(), alt="kernels")])])
-    assert sum(line.startswith("|---|") for line in md.splitlines()) == 4
+    assert sum(line.startswith("|---|") for line in md.splitlines()) == 5
     assert "| **tflite-int8** | **litert** |" in md
     assert "*(image in the HTML report: kernels)*" in md
 

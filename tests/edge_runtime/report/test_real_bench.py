@@ -2,7 +2,7 @@
 
 import pytest
 
-from edge_runtime.report import render_html, render_markdown, validate_bench
+from edge_runtime.report import merge, render_html, render_markdown, validate_bench
 from tests.edge_runtime.probes.conftest import FIXTURES
 from tests.edge_runtime.report.test_html import Page
 
@@ -26,9 +26,11 @@ def test_real_bench_results_validate_and_render_every_part(runs):
     assert [validate_bench(r) for r in runs] == [[], []]
     page = Page(render_html(runs, sources=["quick.json", "sustained.json"]))
     # the sustained run read the recorded x86 tree, device facts included: a second device.
-    # Tables: devices, results per device (2), power and thermal; charts: latency per device (2) and
-    # the sustained timeline (the test bundle records no accuracy: the trade-off chart says so instead)
-    assert page.tables == 4
+    # Tables: devices, results per device (2), power and thermal, and a "slower than fp32" table on each
+    # device where timing made int8 the slower one; charts: latency per device (2) and the sustained
+    # timeline (the test bundle records no accuracy: the trade-off chart says so instead)
+    slower = sum(bool(v["slower_than_fp32"]) for v in merge(runs)["verdicts"].values())
+    assert page.tables == 4 + slower
     assert len(page.svgs) == 3
     assert "Gold 6338" in page.svgs[1]
     assert "hottest zone" in page.svgs[2]  # the fake tree's temperatures reach the timeline's second axis
