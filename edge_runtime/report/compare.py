@@ -111,6 +111,16 @@ def _compare_with_fp32(rows: list[dict]) -> None:
         if ref is not None and ref is not row and ref["p50_us"]:
             row["vs_fp32"] = row["p50_us"] / ref["p50_us"]
             row["fp32_p50_us"] = ref["p50_us"]
+            row["slower_than_fp32"] = _clearly_slower(row, ref)
+
+
+def _clearly_slower(row: dict, ref: dict) -> bool:
+    """Slower beyond measurement noise: the p50 confidence intervals do not overlap (or, without
+    intervals, more than 2% slower). A 1.0004x ratio is a tie, not a finding."""
+    low, high = (row.get("p50_ci95") or [None, None]), (ref.get("p50_ci95") or [None, None])
+    if low[0] is not None and high[1] is not None:
+        return low[0] > high[1]
+    return row["p50_us"] > 1.02 * ref["p50_us"]
 
 
 def verdict(rows: list[dict], tolerance: float = ACCURACY_TOLERANCE) -> dict:
@@ -126,7 +136,7 @@ def verdict(rows: list[dict], tolerance: float = ACCURACY_TOLERANCE) -> dict:
     else:
         recommended = fastest
         rule = "no classification accuracy recorded: the fastest end-to-end p50"
-    slower = [r for r in rows if r["vs_fp32"] is not None and r["vs_fp32"] > 1.0 and r["precision"] != "fp32"]
+    slower = [r for r in rows if r.get("slower_than_fp32") and r["precision"] != "fp32"]
     return {"fastest": fastest, "recommended": recommended, "rule": rule,
             "slower_than_fp32": sorted(slower, key=lambda r: -r["vs_fp32"])}
 

@@ -63,8 +63,8 @@ def _result_table(rows: list[dict]) -> Table:
             fmt.us(r["cpu_us"]), energy, _verdict_cell(r)])
     return Table(columns, table_rows, emphasis=emphasis, caption=(
         "End-to-end latency (preprocessing + inference + output decoding), batch 1, sorted by p50; 95% CI: "
-        "bootstrap half-width of p50. Backend \u00d7N: N threads. p50 vs fp32 above 1.00x: slower than the fp32 "
-        "model of the same format and backend. Energy estimates come from MACs and bytes moved, not a meter. "
+        "bootstrap half-width of p50. Backend \u00d7N: N threads. p50 vs fp32: ratio to the fp32 model of the same "
+        "format and backend (listed as slower only when the p50 confidence intervals do not overlap). Energy estimates come from MACs and bytes moved, not a meter. "
         "Peak RSS and cold start are in the power and thermal table, throughput in the JSON summary."))
 
 

@@ -64,3 +64,10 @@ def test_rows_with_and_without_accuracy_never_dominate_each_other():
     b = {"p50_us": 2.0, "size_bytes": 2, "score": 0.9}
     assert not dominates(a, b) and not dominates(b, a)
     assert dominates({**a, "score": 0.9}, b)
+
+
+def test_a_ratio_inside_the_confidence_intervals_is_a_tie_not_slower():
+    # CIs are p50 +-1%: 30.2 vs 30.0 overlap (a tie), 30.8 vs 30.0 do not (slower)
+    run = bench_doc(X86, [result("onnx-fp32", 30.0), result("onnx-int8", 30.2), result("onnx-dynamic", 30.8)])
+    verdict = merge([run])["verdicts"]["Intel(R) Xeon(R) Processor (ci-vm)"]
+    assert [r["model_id"] for r in verdict["slower_than_fp32"]] == ["onnx-dynamic"]
