@@ -1,7 +1,8 @@
 """``edgenn demo``: the whole story in one command, as a plan of cached stages.
 
 data -> train (MLP, CNN, hybrid) -> export every variant to TFLite and ONNX (validated) -> evaluate
-and benchmark each through the edge runtime -> FGSM robustness -> looking inside -> one report.
+and benchmark each through the edge runtime -> FGSM robustness, beside a CNN retrained with FGSM
+adversarial training -> looking inside -> one report.
 Each stage is a :class:`pipelines.stages.Stage` whose key hashes its settings and the stages before
 it, so a re-run reuses what finished, an interrupted run finishes, and two configurations never mix.
 
@@ -25,6 +26,24 @@ MODELS = ("mnist_mlp", "mnist_cnn", "mnist_hybrid")
 #: the hybrid's HOG is not differentiable as written: FGSM is crafted on this model instead
 SURROGATES = {"mnist_hybrid": "mnist_cnn"}
 CONFIGS_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+
+@dataclass(frozen=True)
+class Hardened:
+    """A model retrained with FGSM adversarial training (``train.fgsm_eps``): only its float model is
+    attacked, on the same test images as ``base``, and drawn in the same robustness chart."""
+
+    name: str
+    base: str
+    fgsm_eps: float = 0.1
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        return (f"name={self.name}", f"train.fgsm_eps={self.fgsm_eps:g}")
+
+
+#: the adversarially trained twins the demo adds, each beside its plain model
+HARDENED = (Hardened("mnist_cnn_fgsm", "mnist_cnn"),)
 
 
 @dataclass(frozen=True)
@@ -120,16 +139,35 @@ def plan(settings: DemoSettings) -> list[Stage]:
             demo_steps.robustness_stage(model, surrogate, profile.eps, profile.robustness_samples),
             inputs={"eps": list(profile.eps), "samples": profile.robustness_samples, "surrogate": surrogate},
             after=after, outputs=(f"robustness/{model}.json",)))
+    for twin in hardened(settings):
+        overrides = (*profile.train_overrides.get(twin.base, ()), *twin.overrides)
+        config = settings.configs_dir / f"{twin.base}.toml"
+        stages.append(Stage(
+            f"train-{twin.name}", f"train {twin.base} with FGSM adversarial training (eps {twin.fgsm_eps:g})",
+            demo_steps.train_stage(twin.name, config, overrides),
+            inputs={"config": _file_sha256(config), "overrides": list(overrides)},
+            after=("data",), outputs=(f"runs/{twin.name}",), resumable=True))
+        stages.append(Stage(
+            f"robustness-{twin.name}", f"FGSM robustness of {twin.name} (float model)",
+            demo_steps.robustness_stage(twin.name, None, profile.eps, profile.robustness_samples, bundle=False),
+            inputs={"eps": list(profile.eps), "samples": profile.robustness_samples, "bundle": False},
+            after=(f"train-{twin.name}",), outputs=(f"robustness/{twin.name}.json",)))
     stages.append(Stage(
         "inside", "look inside the networks", demo_steps.inside_stage(settings.models),
         after=tuple(f"train-{m}" for m in settings.models), outputs=("inside",)))
     earlier = tuple(s.name for s in stages)
     stages.append(Stage(
         "report", "write the report",
-        demo_steps.report_stage(settings.models, profile.name, profile.skipped_variants, earlier),
+        demo_steps.report_stage(settings.models, profile.name, profile.skipped_variants, earlier,
+                                hardened={t.name: {"base": t.base, "fgsm_eps": t.fgsm_eps} for t in hardened(settings)}),
         inputs={"profile": profile.name}, after=earlier,
         outputs=("report.html", "report.md", "report.json", "figures")))
     return stages
+
+
+def hardened(settings: DemoSettings) -> tuple[Hardened, ...]:
+    """The adversarially trained twins of the models this demo trains."""
+    return tuple(t for t in HARDENED if t.base in settings.models)
 
 
 def run_demo(settings: DemoSettings, *, overwrite: bool = False, log=None) -> dict:

@@ -60,6 +60,37 @@ def collect(root: Path, models: tuple[str, ...]) -> list[ModelOutputs]:
     return out
 
 
+@dataclass
+class HardenedOutputs:
+    """A model retrained with FGSM adversarial training: its run record and its float model's FGSM accuracy."""
+
+    name: str
+    base: str
+    fgsm_eps: float
+    run: dict
+    robustness: dict
+
+    @property
+    def label(self) -> str:
+        """Its name in charts and tables: "cnn FGSM-trained eps=0.1"."""
+        return f"{model_tag(self.base)} FGSM-trained eps={self.fgsm_eps:g}"
+
+    def record(self) -> dict:
+        """report.json's robustness entry: the attack's figures plus how the model was trained."""
+        train, metrics = self.run["config"]["train"], self.run["metrics"]
+        return {**{k: self.robustness[k] for k in ("attack", "samples", "eps", "series")},
+                "adversarial_training": {
+                    "base": self.base, "fgsm_eps": train["fgsm_eps"], "fgsm_ratio": train["fgsm_ratio"],
+                    "keras_test_accuracy": metrics["test"]["accuracy"],
+                    "training_seconds": metrics.get("training", {}).get("seconds")}}
+
+
+def collect_hardened(root: Path, hardened: dict[str, dict]) -> list[HardenedOutputs]:
+    """The adversarially trained runs (name -> {"base", "fgsm_eps"}) and their robustness records."""
+    return [HardenedOutputs(name, spec["base"], spec["fgsm_eps"], _read(root / f"runs/{name}/run.json"),
+                            _read(root / f"robustness/{name}.json")) for name, spec in hardened.items()]
+
+
 def model_tag(model: str) -> str:
     """A short name for a model in merged tables and charts: mnist_cnn -> cnn."""
     return model.removeprefix("mnist_")
@@ -165,25 +196,57 @@ def export_section(items: list[ModelOutputs]) -> Section:
         "an export fails (it never only warns) below 0.999 for float and 0.98 for integer precisions."))
 
 
-def robustness_section(items: list[ModelOutputs], figures: Path) -> Section:
-    """FGSM accuracy vs epsilon: one chart and one table per model."""
+def robustness_section(items: list[ModelOutputs], figures: Path, hardened: list[HardenedOutputs] = ()) -> Section:
+    """FGSM accuracy vs epsilon: one chart and one table per model; an adversarially trained twin's float
+    model is drawn in its plain model's chart and added to its table."""
     from pipelines.robustness import plot
 
     blocks: list = []
     for item in items:
         result = item.robustness
-        png = plot([result], figures / f"robustness_{item.name}.png",
+        twins = [h for h in hardened if h.base == item.name]
+        drawn = [_named(result, model_tag(item.name)), *(_named(h.robustness, h.label) for h in twins)]
+        png = plot(drawn if twins else [result], figures / f"robustness_{item.name}.png",
                    title=f"{item.name}: FGSM accuracy vs epsilon")
         blocks.append(Image(png.read_bytes(), alt=f"FGSM accuracy vs epsilon for {item.name}",
                             caption=f"{item.name}: {result['attack']['note']}; {result['samples']} test samples."))
         columns = ["Model"] + [f"eps {e:g}" for e in result["eps"]]
         rows = [[s["model_id"], *[fmt.fraction(a, 3) for a in s["accuracy"]]] for s in result["series"]]
+        rows += [[f"{h.label} ({KERAS_FLOAT})", *[fmt.fraction(a, 3) for a in _keras_float(h.robustness)]]
+                 for h in twins]
         blocks.append(Table(columns, rows, caption=f"{item.name}: top-1 accuracy on FGSM examples."))
+        blocks += [Text(adversarial_training_effect(item, h)) for h in twins]
     return Section("Robustness to adversarial examples (FGSM)", blocks, intro=(
         "FGSM (Goodfellow et al., 2015) moves every pixel by epsilon (a fraction of its range) in the direction "
         "that raises the float model's loss. The same images then go through every exported variant on its "
         "device backend: the transfer a deployed model would face. The hybrid's HOG step is not differentiable "
         "as written, so its examples are crafted on the CNN (a transfer attack)."))
+
+
+#: robustness.KERAS_ID, the float Keras model's series (not imported: pipelines.robustness loads TensorFlow)
+KERAS_FLOAT = "keras-float"
+
+
+def _named(result: dict, name: str) -> dict:
+    """A copy of a robustness record whose target is called ``name`` (its prefix in a shared chart)."""
+    return {**result, "target": {**result["target"], "name": name}}
+
+
+def _keras_float(result: dict) -> list[float]:
+    return next(s["accuracy"] for s in result["series"] if s["model_id"] == KERAS_FLOAT)
+
+
+def adversarial_training_effect(item: ModelOutputs, twin: HardenedOutputs) -> str:
+    """One sentence with the measured numbers: the twin's float accuracy under attack vs its plain model's."""
+    eps, mine, plain = twin.robustness["eps"], _keras_float(twin.robustness), _keras_float(item.robustness)
+    train = twin.run["config"]["train"]
+    seconds = [m["metrics"].get("training", {}).get("seconds") for m in (twin.run, item.run)]
+    cost = f" ({seconds[0]:.0f} s of training instead of {seconds[1]:.0f} s)" if None not in seconds else ""
+    attacked = ", ".join(f"{m:.3f} vs {p:.3f} at eps {e:g}" for e, m, p in zip(eps, mine, plain, strict=True))
+    return (f"Adversarial training: {twin.name} is {item.name} retrained with {train['fgsm_ratio']:.0%} of each batch "
+            f"replaced by FGSM examples of eps {train['fgsm_eps']:g}{cost}; each attacked white-box on its own float "
+            f"model on the same {twin.robustness['samples']} test images, its top-1 accuracy against the plain "
+            f"{model_tag(item.name)}'s is {attacked}.")
 
 
 def inside_section(root: Path, items: list[ModelOutputs], inside: dict) -> Section:
@@ -211,18 +274,20 @@ def timings_section(timings: dict[str, float]) -> Section:
 
 
 # --- writing ---------------------------------------------------------------------------------------
-def write_report(root: Path, *, models: tuple[str, ...], info: dict, inside: dict, timings: dict[str, float]) -> dict:
+def write_report(root: Path, *, models: tuple[str, ...], info: dict, inside: dict, timings: dict[str, float],
+                 hardened: dict[str, dict] | None = None) -> dict:
     """Render report.html, report.md and report.json into ``root`` (each atomically)."""
     from edge_runtime import report
 
     items = collect(root, models)
+    twins = collect_hardened(root, hardened or {})
     runs = [labelled(item) for item in items]
     summary = report.summary(runs)
     figures = root / FIGURES
     figures.mkdir(exist_ok=True)
     builtin = [s for s in report.sections_for(runs) if s.title not in OMITTED_SECTIONS]
     sections = [overview_section(info, items, summary), *builtin, export_section(items),
-                robustness_section(items, figures), inside_section(root, items, inside), timings_section(timings)]
+                robustness_section(items, figures, twins), inside_section(root, items, inside), timings_section(timings)]
     sources = [f"bench/{m}.json" for m in models]
     doc = {
         "kind": "edgenn-demo-report", "schema_version": 1, **info, "summary": summary,
@@ -232,7 +297,7 @@ def write_report(root: Path, *, models: tuple[str, ...], info: dict, inside: dic
             "variants": {r["model_id"]: variant_record(r, item.entries[r["model_id"]]) for r in item.bench["results"]},
         } for item in items},
         "robustness": {item.name: {k: item.robustness[k] for k in ("attack", "samples", "eps", "series")}
-                       for item in items},
+                       for item in items} | {twin.name: twin.record() for twin in twins},
         "inside": inside, "timings_s": timings,
     }
     _atomic(root / REPORT_FILES["html"], report.render_html([], TITLE, sections, sources))

@@ -192,9 +192,10 @@ def bench_stage(model: str, runs: int, warmup: int):
 
 
 # --- robustness and looking inside ---------------------------------------------------------------
-def robustness_stage(model: str, surrogate: str | None, eps: tuple[float, ...], samples: int):
-    """Stage ``robustness-<model>``: FGSM accuracy vs eps of the float model and every exported variant;
-    crafted on ``surrogate`` when the model's preprocessing is not differentiable."""
+def robustness_stage(model: str, surrogate: str | None, eps: tuple[float, ...], samples: int, *,
+                     bundle: bool = True):
+    """Stage ``robustness-<model>``: FGSM accuracy vs eps of the float model and (``bundle``) every exported
+    variant; crafted on ``surrogate`` when the model's preprocessing is not differentiable."""
 
     def run(ctx) -> dict:
         from pipelines import robustness
@@ -202,8 +203,8 @@ def robustness_stage(model: str, surrogate: str | None, eps: tuple[float, ...], 
 
         target = load_run(ctx.path(f"runs/{model}"))
         attacker = load_run(ctx.path(f"runs/{surrogate}")) if surrogate else None
-        result = robustness.evaluate(target, eps, bundle=ctx.path(f"bundles/{model}"), surrogate=attacker,
-                                     limit=samples)
+        result = robustness.evaluate(target, eps, bundle=ctx.path(f"bundles/{model}") if bundle else None,
+                                     surrogate=attacker, limit=samples)
         robustness.write_json(result, ctx.path(f"robustness/{model}.json"))
         ctx.log("  " + robustness.format_table(result).replace("\n", "\n  "))
         return {"robustness": f"robustness/{model}.json"}
@@ -231,8 +232,10 @@ def inside_stage(models: tuple[str, ...]):
 
 
 # --- the report ------------------------------------------------------------------------------------
-def report_stage(models: tuple[str, ...], profile_name: str, skipped: dict[str, str], earlier: tuple[str, ...]):
-    """Stage ``report``: one HTML, Markdown and JSON report over every earlier stage's outputs."""
+def report_stage(models: tuple[str, ...], profile_name: str, skipped: dict[str, str], earlier: tuple[str, ...],
+                 hardened: dict[str, dict] | None = None):
+    """Stage ``report``: one HTML, Markdown and JSON report over every earlier stage's outputs;
+    ``hardened`` maps an adversarially trained run to its plain model and eps."""
 
     def run(ctx) -> dict:
         from pipelines.demo_report import write_report
@@ -240,7 +243,7 @@ def report_stage(models: tuple[str, ...], profile_name: str, skipped: dict[str, 
 
         info = {"data": ctx.results["data"], "profile": profile_name, "skipped_variants": dict(skipped)}
         result = write_report(ctx.root, models=models, info=info, inside=ctx.results["inside"],
-                              timings=stage_seconds(ctx.root, list(earlier)))
+                              timings=stage_seconds(ctx.root, list(earlier)), hardened=hardened or {})
         ctx.log(f"  recommended on this machine: {result['recommended']}; fastest: {result['fastest']}")
         return result
 

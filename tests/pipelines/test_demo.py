@@ -7,7 +7,7 @@ import pytest
 
 from edge_runtime.manifest import read_manifest
 from pipelines.cli import main
-from pipelines.demo import MODELS, PROFILES, DemoSettings, run_demo
+from pipelines.demo import HARDENED, MODELS, PROFILES, DemoSettings, run_demo
 from pipelines.stages import WorkspaceError
 from tests.pipelines.demo_run import quick_demo
 
@@ -77,6 +77,26 @@ def test_the_robustness_numbers_cover_every_variant_and_fgsm_hurts(report):
 
 
 @pytest.mark.slow
+def test_the_fgsm_trained_cnn_is_attacked_on_the_same_images_and_shown_beside_the_plain_cnn(report, demo_dir):
+    (twin,) = HARDENED
+    result, plain = report["robustness"][twin.name], report["robustness"][twin.base]
+    assert result["eps"] == plain["eps"] == EPS and result["samples"] == plain["samples"]
+    assert [s["model_id"] for s in result["series"]] == ["keras-float"]  # its float model only, not exported
+    assert result["attack"]["crafted_on"] == {"run": str(demo_dir / "runs" / twin.name), "name": twin.name,
+                                              "surrogate": False}
+    training = result["adversarial_training"]
+    assert training["base"] == twin.base and training["fgsm_eps"] == 0.1 and training["fgsm_ratio"] == 0.5
+    assert training["keras_test_accuracy"] > 0.9 and training["training_seconds"] > 0
+    accuracy = result["series"][0]["accuracy"]
+    # plausible, not a comparison: 4 quick epochs leave the gain of adversarial training to chance
+    assert accuracy[0] > 0.9 and all(0 <= a <= 1 for a in accuracy) and accuracy[-1] < accuracy[0], accuracy
+    html = (demo_dir / "report.html").read_text("utf-8")
+    assert "cnn FGSM-trained eps=0.1 (keras-float)" in html  # its row in the CNN's robustness table
+    at_01 = f"{accuracy[2]:.3f} vs {plain['series'][0]['accuracy'][2]:.3f} at eps 0.1"
+    assert f"Adversarial training: {twin.name} is {twin.base} retrained" in html and at_01 in html
+
+
+@pytest.mark.slow
 def test_the_report_names_the_skipped_variants_and_why(report, demo_dir):
     assert report["skipped_variants"] == PROFILES["quick"].skipped_variants
     markdown = (demo_dir / "report.md").read_text("utf-8")
@@ -103,7 +123,7 @@ def test_an_interrupted_demo_finishes_without_redoing_completed_stages(demo_dir)
     lines = []
     run_demo(DemoSettings(data="mnist-5k", out=str(demo_dir), quick=True), log=lines.append)
     ran = [line.split(": done")[0] for line in lines if line.startswith("[") and ": done in" in line]
-    assert ran == ["[11/18] benchmark mnist_mlp on this machine", "[18/18] write the report"]
+    assert ran == ["[11/20] benchmark mnist_mlp on this machine", "[20/20] write the report"]
     bench = json.loads((demo_dir / "bench" / "mnist_mlp.json").read_text("utf-8"))
     assert {r["model_id"] for r in bench["results"]} == QUICK_IDS
 
