@@ -30,6 +30,12 @@ class Op:
     cost: Callable[..., int] | None = None
     validate: Callable[..., None] | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
+    #: a graph twin exists (``models.twins``), so an exported model can perform this op itself
+    compilable: bool = False
+    #: the twin has a useful gradient, so FGSM can attack through it
+    differentiable: bool = False
+    #: output is still an image on the input's pixel grid (same H and W), not a feature vector
+    keeps_grid: bool = False
 
     @property
     def params(self) -> list[str]:
@@ -40,7 +46,8 @@ class Op:
 OPS: dict[str, Op] = {}
 
 
-def register_op(name: str, *, output_shape, fit=None, state=(), cost=None, validate=None):
+def register_op(name: str, *, output_shape, fit=None, state=(), cost=None, validate=None,
+                compilable=False, differentiable=False, keeps_grid=False):
     """Decorator: register ``fn`` as op ``name`` (see :class:`Op`)."""
 
     def wrap(fn):
@@ -54,7 +61,8 @@ def register_op(name: str, *, output_shape, fit=None, state=(), cost=None, valid
         }
         if "shape" in defaults:  # output_shape(shape, **params) and cost(shape, **params) take it
             raise ValueError(f"op {name!r}: a parameter may not be called 'shape'")
-        OPS[name] = Op(name, fn, output_shape, fit, tuple(state), cost, validate, defaults)
+        OPS[name] = Op(name, fn, output_shape, fit, tuple(state), cost, validate, defaults,
+                       compilable, differentiable, keeps_grid)
         return fn
 
     return wrap

@@ -1,0 +1,38 @@
+"""Graph twins: TensorFlow functions that compute an ``edge_runtime.preprocess`` op inside a model.
+
+The numpy op is the reference; its twin takes the same parameters (fitted state included, as
+numpy arrays) and a batch-first float32 tensor, and must lower to TFLite builtins and standard
+ONNX ops. Whether an op has a twin is a property of the registered op (``Op.compilable``); a test
+checks that the two registries agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from edge_runtime.errors import ConfigError
+
+#: op name -> ``twin(x: tf.Tensor, **params) -> tf.Tensor``
+TWINS: dict[str, Callable] = {}
+
+
+def register_twin(name: str):
+    """Decorator: register ``fn`` as the graph twin of op ``name``."""
+
+    def wrap(fn):
+        if name in TWINS:
+            raise ValueError(f"twin {name!r} is registered twice")
+        TWINS[name] = fn
+        return fn
+
+    return wrap
+
+
+def get_twin(name: str) -> Callable:
+    """The twin of op ``name``; an op without one names those that have one."""
+    try:
+        return TWINS[name]
+    except KeyError:
+        raise ConfigError(
+            f"Op {name!r} has no graph twin. Expected one of: {', '.join(sorted(TWINS)) or '(none)'}"
+        ) from None
