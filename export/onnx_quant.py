@@ -79,15 +79,13 @@ def _pre_process(src: Path, out: Path) -> None:
     """ORT's recommended step before quantizing: symbolic shape inference and graph optimization."""
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    try:
-        quant_pre_process(str(src), str(out), skip_symbolic_shape=False)
-        return
-    except Exception:  # noqa: BLE001  symbolic inference gives up on some graphs (raw-frame models): retry without
-        pass
-    try:
-        quant_pre_process(str(src), str(out), skip_symbolic_shape=True)
-    except Exception as exc:  # plain exceptions from onnx shape inference and the optimizer
-        raise ExportError(f"onnxruntime quant_pre_process failed: {exc}") from exc
+    for symbolic in (True, False):  # symbolic inference gives up on some graphs (raw-frame models): retry without
+        try:
+            quant_pre_process(str(src), str(out), skip_symbolic_shape=not symbolic)
+            return
+        except Exception as exc:  # plain exceptions from onnx shape inference and the optimizer
+            failure = exc
+    raise ExportError(f"onnxruntime quant_pre_process failed: {failure}") from failure
 
 
 def _matching_nodes(path: Path, parts: tuple[str, ...]) -> list[str]:

@@ -26,6 +26,20 @@ def tflite_integer_io_warning():
         yield
 
 
+@contextlib.contextmanager
+def tflite_debugger_interpreter_warning():
+    """Silence "tf.lite.Interpreter is deprecated" while ``tf.lite.experimental.QuantizationDebugger`` runs.
+
+    TF 2.21's quantization debugger (the documented way to keep chosen nodes float in a
+    full-integer model) creates the deprecated ``tf.lite.Interpreter`` itself
+    (``tensorflow/lite/tools/optimize/debugging/python/debugger.py``); the artifact is then run
+    and validated in ai_edge_litert like every other. Remove when the debugger uses LiteRT.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated", category=UserWarning)
+        yield
+
+
 def keep_pruned_zeros(model):
     """A Keras callback that puts the pruned zeros back after every training batch.
 

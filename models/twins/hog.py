@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge_runtime.preprocess.hog import _grid, _interpolated_tables, _validate
+from edge_runtime.preprocess.hog import _grid, _interpolated_tables
 from models.backend import tf
 from models.twins.registry import NotCompilable, register_twin
 from models.twins.steps import central_differences, matmul_last, positive, unsigned_orientation
@@ -96,9 +96,9 @@ def hog(x, *, variant: str = "interpolated", cell: int = 7, block: int = 2, orie
     """The numpy ``hog`` in graph ops: (N, H, W, 1) float32 -> (N, features) float32.
 
     Differentiable almost everywhere; piecewise where a pixel's orientation crosses a bin edge
-    (skimage: a jump; interpolated: a kink) and at zero gradient.
+    (skimage: a jump; interpolated: a kink) and at zero gradient. Parameters are validated where
+    the pipeline is built (``Pipeline.from_spec``), not here.
     """
-    _validate(variant=variant, cell=cell, block=block, orientations=orientations)
     if x.shape[-1] != 1:
         raise NotCompilable(f"hog twin: expected 1 channel. Received: shape={tuple(x.shape)}")
     return _VARIANTS[variant](x, cell, block, orientations)
