@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 HELP = "export a trained run to a validated bundle of TFLite and ONNX models"
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "any"}
 
 
 def _csv(value: str) -> tuple[str, ...]:

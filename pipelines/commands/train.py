@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 HELP = "train a model from a config file into a run directory (re-running resumes it)"
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "dir"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
