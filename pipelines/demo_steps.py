@@ -198,8 +198,8 @@ def robustness_stage(model: str, surrogate: str | None, eps: tuple[float, ...], 
     variant; crafted on ``surrogate`` when the model's preprocessing is not differentiable."""
 
     def run(ctx) -> dict:
+        from models.rundir import load_run
         from pipelines import robustness
-        from pipelines.rundir import load_run
 
         target = load_run(ctx.path(f"runs/{model}"))
         attacker = load_run(ctx.path(f"runs/{surrogate}")) if surrogate else None
@@ -216,7 +216,7 @@ def inside_stage(models: tuple[str, ...]):
     """Stage ``inside``: first-layer kernels, feature maps and HOG glyphs of one test digit, per model."""
 
     def run(ctx) -> dict:
-        from pipelines.rundir import load_run
+        from models.rundir import load_run
         from pipelines.visualize import visualize_run
 
         figures = {}

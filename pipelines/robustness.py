@@ -234,7 +234,7 @@ def evaluate(target, eps_values, *, bundle=None, surrogate=None, limit: int | No
              backend=None) -> dict[str, Any]:
     """The robustness record: FGSM accuracy per eps for the float model and every bundle variant.
 
-    ``target`` and ``surrogate`` are ``pipelines.rundir.Run``; the held-out test samples of the
+    ``target`` and ``surrogate`` are ``models.rundir.Run``; the held-out test samples of the
     target are attacked (the first ``limit`` of them).
     """
     if target.task != "classification":

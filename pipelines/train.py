@@ -3,7 +3,7 @@
 Resumable (a killed run re-run with the same command continues from its last finished epoch,
 with the same batches), reproducible (seeded, op determinism), visible (one line per epoch,
 history.csv, TensorBoard, curves.png) and distributable (``train.strategy``). The run directory
-is the contract with ``edgenn export`` (``pipelines.rundir``).
+is the contract with ``edgenn export`` (``models.rundir``).
 """
 
 from __future__ import annotations
@@ -392,7 +392,7 @@ def held_out_samples(dataset, seed: int) -> dict[str, np.ndarray]:
 
 def write_outputs(config: Config, prepared: Prepared, model, metrics: dict, out: Path) -> None:
     """metrics.json, confusion.png, then the run directory contract (run.json last)."""
-    from pipelines.rundir import save_run
+    from models.rundir import save_run
 
     dataset = prepared.dataset
     atomic.write_json(out / "metrics.json", metrics)

@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from edge_runtime.errors import ConfigError
+    from models.rundir import load_run
     from pipelines import robustness
-    from pipelines.rundir import load_run
 
     eps = robustness.parse_eps(args.eps)
     if args.limit is not None and args.limit < 1:
