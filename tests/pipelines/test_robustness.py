@@ -97,8 +97,9 @@ def test_a_surrogate_must_share_the_raw_input_and_labels(mlp_run, tmp_path, digi
 def test_chart_table_and_json_are_written(mlp_run, tmp_path):
     from PIL import Image
 
+    from edge_runtime import atomic
     from models.rundir import load_run
-    from pipelines.robustness import chart_lines, evaluate, format_table, plot, write_json
+    from pipelines.robustness import chart_lines, evaluate, format_table, plot
 
     result = evaluate(load_run(mlp_run), [0.0, 0.05], limit=100)
     result["series"].append({**result["series"][0], "model_id": "tflite-int8"})
@@ -110,7 +111,7 @@ def test_chart_table_and_json_are_written(mlp_run, tmp_path):
         assert image.size == (640, 420) and image.format == "PNG"
     table = format_table(result)
     assert "keras-float" in table and "eps=0.05" in table
-    saved = json.loads(write_json(result, tmp_path / "out" / "robustness.json").read_text())
+    saved = json.loads(atomic.write_json(tmp_path / "out" / "robustness.json", result).read_text())
     assert saved == result and not list((tmp_path / "out").glob("*.tmp"))
 
 
