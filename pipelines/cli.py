@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from edge_runtime import __version__
@@ -58,6 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_quietly(args: argparse.Namespace) -> int:
+    """Run the command with engine chatter (``edge_runtime.chatter``) hidden unless ``-v``."""
+    from edge_runtime.chatter import filtered_stderr
+
+    if args.verbose:
+        os.environ.setdefault("EDGENN_TF_LOGS", "1")  # models.backend: TensorFlow's start-up lines too
+    with filtered_stderr(enabled=not args.verbose):
+        return int(args._run(args) or 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -65,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args._run(args) or 0)
+        return _run_quietly(args)
     except UserError as exc:
         if args.verbose:
             raise
