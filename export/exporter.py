@@ -149,6 +149,7 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
     run = load_run(run_dir)
     out = Path(out) if out is not None else default_out(run.path, as_zip)
     check_target(out, overwrite)
+    select(config.variants, config.formats, finetunable=True)  # unknown variants fail before TensorFlow loads
     model = run.load_model()
     pairs = select(config.variants, config.formats, trained_by_gradient(model))
     samples = prepare(run, config, tuple(model.input_shape[1:]))

@@ -9,6 +9,7 @@ prints one line and exits 2 (so does a missing optional dependency, naming the e
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import sys
@@ -16,7 +17,8 @@ import sys
 from edge_runtime import __version__
 from edge_runtime.errors import UserError
 
-#: subcommand name -> module with HELP, add_arguments(parser), run(args) -> int
+#: subcommand name -> module with HELP, add_arguments(parser), run(args) -> int (and optionally
+#: ON_INTERRUPT, the hint printed when the user stops the command)
 COMMANDS: dict[str, str] = {
     # the workstation: data, training, export (the train extra)
     "demo": "pipelines.commands.demo",
@@ -25,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "sweep": "pipelines.commands.sweep",
     "export": "pipelines.commands.export",
     "robustness": "pipelines.commands.robustness",
+    "config": "pipelines.commands.config",
+    "ops": "pipelines.commands.ops",
     # the device: bundles, inference, measurement (the edge extra only)
     "inspect": "edge_runtime.commands.inspect",
     "predict": "edge_runtime.commands.predict",
@@ -49,9 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"edgenn {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and debug output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.set_defaults(_parser=parser)
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        command.set_defaults(_parser=command)
         command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                              help="show tracebacks and debug output")
         module.add_arguments(command)
@@ -69,9 +75,23 @@ def _run_quietly(args: argparse.Namespace) -> int:
         return int(args._run(args) or 0)
 
 
+def _refuse_unknown(parser: argparse.ArgumentParser, unknown: list[str]) -> None:
+    """Exit 2 with the (sub)command's own usage, naming the closest known flag for each unknown one."""
+    flags = {flag.lstrip("-"): flag for action in parser._actions for flag in action.option_strings
+             if flag.startswith("--")}
+    hints = []
+    for arg in unknown:
+        word = arg.split("=")[0].lstrip("-")
+        close = difflib.get_close_matches(word, list(flags), n=1, cutoff=0.7) if arg.startswith("-") else []
+        hints.append(f"{arg} (did you mean {flags[close[0]]}?)" if close else arg)
+    parser.error(f"unrecognized arguments: {' '.join(hints)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _refuse_unknown(args._parser, unknown)
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
@@ -90,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
               f'Install it with: pip install "edgenn[{extra}]"', file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"edgenn {args.command}: interrupted", file=sys.stderr)
+        hint = getattr(sys.modules.get(args._run.__module__), "ON_INTERRUPT", "")
+        print(f"edgenn {args.command}: interrupted" + (f"; {hint}" if hint else ""), file=sys.stderr)
         return 130
 
 

@@ -24,7 +24,8 @@ def _threshold(value: str) -> tuple[str, str, float]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `edgenn train`")
+    parser.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
+                        help="a run directory written by `edgenn train` (not needed with --list-variants)")
     parser.add_argument("--variants", type=_csv, default=None,
                         help="comma-separated variants (default: every default variant the model supports); "
                              "see --list-variants")
@@ -58,6 +59,11 @@ def run(args: argparse.Namespace) -> int:
             formats = ", ".join(f"{f}:{p}" for f, p in row["formats"].items())
             print(f"{row['variant']:<15} {'default' if row['default'] else '       '}  {formats:<32} {row['description']}")
         return 0
+    if args.run_dir is None:
+        from edge_runtime.errors import ConfigError
+
+        raise ConfigError("Expected RUN_DIR, a run directory written by `edgenn train` (or --list-variants). "
+                          "Received: nothing")
     from export.config import ExportConfig
     from export.exporter import export_run
 
