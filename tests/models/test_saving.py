@@ -13,9 +13,9 @@ import zipfile
 
 import numpy as np
 import pytest
+from pipelines.rundir import load_run, save_run
 
 from models.saving import ModelFileError, load_keras_model
-from pipelines.rundir import load_run, save_run
 from tests.pipelines.test_rundir import INPUT, samples
 
 
