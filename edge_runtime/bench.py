@@ -350,6 +350,8 @@ def bench_one(bundle, model_id: str, backend: str | None, threads: int, settings
         "size_bytes": model["size_bytes"], "params": analysis.get("params"), "macs": analysis.get("macs"),
         "preprocessing_ops": analysis.get("preprocessing_ops"),
         "accuracy": (model.get("accuracy") or {}).get("value"),
+        "accuracy_samples": (model.get("accuracy") or {}).get("samples"),
+        "accuracy_split": (model.get("accuracy") or {}).get("split"),
         "cold_start_us": cold_start(bundle, model, chosen.name, threads, settings.batch, options, in_process),
         "latency_us": {"preprocess": pre, "inference": inf, "end_to_end": e2e},
         "throughput_per_s": round(count * settings.batch / ((wall1 - wall0) / 1e9), 2),
@@ -418,7 +420,8 @@ def run_bench(bundle, model_ids: list[str | None], backend: str | None, settings
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "device": device,
         "bundle": {"name": bundle.name, "path": str(bundle.source),
-                   "task": bundle.manifest.get("task"), "bare": bundle.bare, "notes": bundle.notes},
+                   "task": bundle.manifest.get("task"), "dataset": bundle_dataset(bundle.manifest),
+                   "bare": bundle.bare, "notes": bundle.notes},
         "settings": {"runs": None if settings.duration_s else settings.runs, "warmup": settings.warmup,
                      "duration_s": settings.duration_s, "batch": settings.batch,
                      "threads": list(settings.threads), "backend": backend,
@@ -428,6 +431,12 @@ def run_bench(bundle, model_ids: list[str | None], backend: str | None, settings
                      "cold_start": _cold_start_method()},
         "results": results,
     }
+
+
+def bundle_dataset(manifest: dict) -> str | None:
+    """The dataset the bundle's model was trained and scored on (the manifest's training record), or None."""
+    dataset = (manifest.get("training") or {}).get("dataset") or {}
+    return dataset.get("name") if isinstance(dataset, dict) else None
 
 
 def _cold_start_method() -> str:

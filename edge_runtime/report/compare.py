@@ -88,6 +88,7 @@ def result_row(run: dict, result: dict) -> dict:
         "precision": result["precision"], "backend": result["backend"], "threads": result["threads"],
         "size_bytes": result["size_bytes"], "params": result.get("params"), "macs": result.get("macs"),
         "accuracy": result.get("accuracy"), "agreement": result.get("agreement"),
+        "accuracy_samples": result.get("accuracy_samples"), "dataset": run["bundle"].get("dataset"),
         # higher is better only for classification accuracy; a regression metric is shown, not ranked
         "score": result.get("accuracy") if run["bundle"].get("task") != "regression" else None,
         "p50_us": e2e["p50"], "p99_us": e2e["p99"], "p50_ci95": e2e["p50_ci95"],
@@ -186,17 +187,51 @@ def verdict(rows: list[dict], tolerance: float = ACCURACY_TOLERANCE) -> dict:
             "slower_than_fp32": sorted(slower, key=lambda r: -r["vs_fp32"])}
 
 
+def comparison_group(run: dict) -> tuple[str | None, str | None]:
+    """(task, dataset) of a run's bundle: accuracies and recommendations compare only within one."""
+    bundle = run["bundle"]
+    return bundle.get("task"), bundle.get("dataset")
+
+
+def group_label(group: tuple[str | None, str | None]) -> str:
+    task, dataset = group
+    return f"{task or 'unknown task'} on {dataset or 'an unrecorded dataset'}"
+
+
+def comparability_warnings(runs: list[dict]) -> list[str]:
+    """What the reader must know before comparing accuracies across bundles: several tasks or datasets
+    (compared separately), or bundles whose dataset is not recorded (compared as if it were the same)."""
+    if len({run["bundle"]["name"] for run in runs}) < 2:
+        return []
+    groups = sorted({comparison_group(run) for run in runs}, key=str)
+    warnings = []
+    if len(groups) > 1:
+        warnings.append("These results come from bundles of different tasks or datasets ("
+                        + "; ".join(group_label(g) for g in groups) + "): each is compared and recommended "
+                        "separately, never across.")
+    unknown = sorted({run["bundle"]["name"] for run in runs if not run["bundle"].get("dataset")})
+    if unknown:
+        warnings.append(f"Bundle(s) {', '.join(unknown)} do not record their dataset (exported before it was "
+                        "recorded, or bare models): their accuracies are compared with the others' as if measured "
+                        "on the same data, which may not hold.")
+    return warnings
+
+
 def merge(runs: list[dict]) -> dict:
-    """Rows of every run grouped by device, with Pareto, fastest and recommended marked per device.
+    """Rows of every run grouped by device (and, when runs differ, by bundle task and dataset), with Pareto,
+    fastest and recommended marked per group.
 
     Every row records ``several_bundles`` (its display name then carries the bundle) and that ``name``.
     """
     by_device: dict[str, list[dict]] = defaultdict(list)
     devices: dict[str, dict] = {}
     several = len({run["bundle"]["name"] for run in runs}) > 1
+    several_groups = len({comparison_group(run) for run in runs}) > 1
     for run in runs:
+        devices.setdefault(device_label(run["device"]), run["device"])
         label = device_label(run["device"])
-        devices.setdefault(label, run["device"])
+        if several_groups:
+            label = f"{label}, {group_label(comparison_group(run))}"
         for result in run["results"]:
             row = {**result_row(run, result), "several_bundles": several}
             by_device[label].append({**row, "name": name(row)})
@@ -209,4 +244,4 @@ def merge(runs: list[dict]) -> dict:
         verdicts[label]["fastest"]["fastest"] = True
         verdicts[label]["recommended"]["recommended"] = True
     return {"devices": devices, "rows": dict(by_device), "verdicts": verdicts,
-            "bundles": sorted({r["bundle"]["name"] for r in runs})}
+            "bundles": sorted({r["bundle"]["name"] for r in runs}), "warnings": comparability_warnings(runs)}

@@ -44,7 +44,7 @@ def _result_table(rows: list[dict]) -> Table:
     one_count = threads.pop() if len(threads) == 1 else None
     backend_column = "Backend" if one_count is None else f"Backend ({one_count} thread{'s' * (one_count > 1)})"
     columns = (["Run"] if show_run else []) + [
-        "Model", backend_column, "Size", "MACs", "Accuracy"] + (["Agreement"] if show_agreement else []) + [
+        "Model", backend_column, "Size", "MACs", "Accuracy (samples)"] + (["Agreement"] if show_agreement else []) + [
         "p50 \u00b5s", "95% CI", "p99 \u00b5s", "Pre-processing share", "Inference p50 \u00b5s",
         "p50 vs fp32", "CPU \u00b5s per inference", "Energy \u00b5J per inference" + (" (estimate)" if estimates_only else ""),
         "Verdict"]
@@ -56,7 +56,7 @@ def _result_table(rows: list[dict]) -> Table:
             emphasis.add(i)
         table_rows.append(([r["run"]] if show_run else []) + [
             model_label(r), r["backend"] if one_count else f"{r['backend']} \u00d7{r['threads']}",
-            fmt.size(r["size_bytes"]), fmt.count(r["macs"]), fmt.fraction(r["accuracy"])] + (
+            fmt.size(r["size_bytes"]), fmt.count(r["macs"]), fmt.accuracy(r["accuracy"], r["accuracy_samples"])] + (
             [fmt.fraction(r["agreement"])] if show_agreement else []) + [
             fmt.us(r["p50_us"]), _ci(r), fmt.us(r["p99_us"]), fmt.percent(r["preprocess_share"]),
             fmt.us(r["inference_p50_us"]), DASH if r["vs_fp32"] is None else f"{r['vs_fp32']:.2f}x",
@@ -87,7 +87,8 @@ def _verdict_text(verdict: dict) -> Text:
     fastest, recommended = verdict["fastest"], verdict["recommended"]
     return Text(f"Fastest: {name(fastest)}, end-to-end p50 {fmt.us(fastest['p50_us'])} \u00b5s. "
                  f"Recommended: {name(recommended)} ({fmt.us(recommended['p50_us'])} \u00b5s, accuracy "
-                 f"{fmt.fraction(recommended['accuracy'])}, {fmt.size(recommended['size_bytes'])}); rule: {verdict['rule']}.")
+                 f"{fmt.accuracy(recommended['accuracy'], recommended['accuracy_samples'])}, "
+                 f"{fmt.size(recommended['size_bytes'])}); rule: {verdict['rule']}.")
 
 
 def results_sections(merged: dict) -> list[Section]:
@@ -216,6 +217,7 @@ METHOD = ("Latencies are measured with time.perf_counter_ns after a warm-up and 
 
 
 def builtin_sections(merged: dict) -> list[Section]:
-    """Every section the report shows for ``merged`` runs, in reading order."""
-    return [devices_section(merged), *results_sections(merged), tradeoff_section(merged),
+    """Every section the report shows for ``merged`` runs, in reading order (what is not comparable first)."""
+    warnings = [Section("Comparability", [Text(w) for w in merged["warnings"]])] if merged.get("warnings") else []
+    return [*warnings, devices_section(merged), *results_sections(merged), tradeoff_section(merged),
             timeline_section(merged), power_section(merged)]

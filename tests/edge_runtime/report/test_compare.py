@@ -99,3 +99,35 @@ def test_a_sustained_run_with_board_evidence_stays_throttled():
     row = next(r for r in merge([pi5_run()])["rows"]["Raspberry Pi 5 Model B Rev 1.0 (pi5)"]
                if r["model_id"] == "tflite-int8")
     assert row["throttled"] is True
+
+
+def test_runs_of_different_datasets_are_compared_separately_and_the_report_says_so():
+    digits, mnist = x86_run(), x86_run()
+    digits["bundle"] |= {"name": "digits-cnn", "dataset": "digits"}
+    mnist["bundle"] |= {"name": "mnist-cnn", "dataset": "mnist5k"}
+    merged = merge([digits, mnist])
+    assert sorted(merged["rows"]) == ["Intel(R) Xeon(R) Processor (ci-vm), classification on digits",
+                                      "Intel(R) Xeon(R) Processor (ci-vm), classification on mnist5k"]
+    assert all(v["recommended"]["dataset"] == label.rsplit(" on ", 1)[1] for label, v in merged["verdicts"].items())
+    assert "compared and recommended separately" in merged["warnings"][0]
+    assert len(merged["devices"]) == 1
+
+
+def test_bundles_without_a_recorded_dataset_are_named_in_a_warning():
+    a, b = x86_run(), x86_run()
+    b["bundle"] |= {"name": "other"}
+    merged = merge([a, b])
+    assert len(merged["rows"]) == 1 and "cnn, other do not record their dataset" in merged["warnings"][0]
+    assert merge([a])["warnings"] == []
+
+
+def test_every_accuracy_in_the_report_carries_its_sample_count():
+    from edge_runtime.report import render_markdown
+
+    run = x86_run()
+    for r in run["results"]:
+        r["accuracy_samples"] = 1000
+    run["results"][0]["accuracy_samples"] = None
+    text = render_markdown([run])
+    assert "0.9790 (n=1,000)" in text and "0.9810 (n unknown)" in text
+    assert "Accuracy (samples)" in text
