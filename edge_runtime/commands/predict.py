@@ -7,13 +7,19 @@ import argparse
 HELP = "classify image files with a bundle: label, probability and timings per image (no TensorFlow needed)"
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, many: bool = False) -> None:
-    """--variant, --backend, backend options: shared by predict, evaluate and bench."""
+def add_model_arguments(parser: argparse.ArgumentParser, many: bool = False, default_all: bool = False) -> None:
+    """--variant, --backend, backend options: shared by predict, evaluate and bench.
+
+    ``default_all``: without --variant the command runs every model (evaluate), and the help says so.
+    """
     if many:
+        default = ("every model of the bundle the backend can run" if default_all
+                   else "the manifest's default_model")
         parser.add_argument("--variant", action="append", metavar="V",
-                            help="model id or variant to use; repeat for several (default: the manifest's "
-                                 "default_model)")
-        parser.add_argument("--all", action="store_true", help="every model of the bundle the backend can run")
+                            help=f"model id or variant to use; repeat for several (default: {default})")
+        parser.add_argument("--all", action="store_true", help=(
+            "every model of the bundle the backend can run (the default; with --variant it overrides it)"
+            if default_all else "every model of the bundle the backend can run"))
     else:
         parser.add_argument("--variant", metavar="V",
                             help="model id (tflite-int8) or variant (int8) to use (default: the manifest's "

@@ -94,9 +94,12 @@ class Dataset:
         return tuple(self.input_spec["shape"])
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(x, y)`` of split ``name`` ("train", "val" or "test")."""
+        """``(x, y)`` of split ``name`` ("train", "val" or "test"), or "all": every sample, train, val, test in order."""
+        if name == "all":
+            parts = [self.split(s) for s in SPLITS]
+            return np.concatenate([x for x, _ in parts]), np.concatenate([y for _, y in parts])
         if name not in SPLITS:
-            raise DataError(f"Expected a split in {list(SPLITS)}. Received: split={name!r}")
+            raise DataError(f"Expected a split in {[*SPLITS, 'all']}. Received: split={name!r}")
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
 
     def summary(self) -> str:
