@@ -57,7 +57,12 @@ def run(args: argparse.Namespace) -> int:
                 formats = get_backend(args.backend).formats
             model_ids = [m["id"] for m in bundle.models if formats is None or m["format"] in formats]
         else:
-            model_ids = [bundle.model(v, args.backend)["id"] for v in (args.variant or [None])]
+            from edge_runtime.choice import explain
+
+            chosen = [(v, bundle.model(v, args.backend)) for v in (args.variant or [None])]
+            for requested, model in chosen:
+                print(explain(bundle, requested, args.backend, model))
+            model_ids = [model["id"] for _, model in chosen]
         result = run_bench(bundle, model_ids, args.backend, settings,
                            options_for=lambda model: backend_options(args, model["format"], strict=len(model_ids) == 1),
                            progress=_progress, on_window=_window_line)

@@ -44,7 +44,12 @@ def run(args: argparse.Namespace) -> int:
         if args.limit:
             x, y = x[: args.limit], y[: args.limit]
         if args.variant and not args.all:
-            model_ids = [bundle.model(v, args.backend)["id"] for v in args.variant]
+            from edge_runtime.choice import explain
+
+            chosen = [(v, bundle.model(v, args.backend)) for v in args.variant]
+            for requested, model in chosen:
+                print(explain(bundle, requested, args.backend, model))
+            model_ids = [model["id"] for _, model in chosen]
         else:  # every variant by default: that is the table this command is for
             formats = None
             if args.backend:
