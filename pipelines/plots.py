@@ -11,7 +11,8 @@ from pathlib import Path
 from edge_runtime import atomic
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed); every edgenn chart starts here."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,7 +27,7 @@ def learning_curves(history: dict[str, list[float]], path: str | Path, title: st
 
     ``restored_epoch`` (1-based): the epoch whose weights the model kept, drawn as a dashed line.
     """
-    plt = _pyplot()
+    plt = pyplot()
     metric = next((k for k in history if not k.startswith(("val_", "loss", "lr", "epoch"))), None)
     panels = [("loss", "loss")] + ([(metric, metric)] if metric else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
@@ -45,14 +46,14 @@ def learning_curves(history: dict[str, list[float]], path: str | Path, title: st
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, plt, path)
+    return save(fig, path)
 
 
 def confusion(matrix, class_names: list[str], path: str | Path, title: str = "") -> Path:
     """The confusion matrix with counts in the cells (rows true, columns predicted)."""
     import numpy as np
 
-    plt = _pyplot()
+    plt = pyplot()
     matrix = np.asarray(matrix)
     size = max(4.0, 0.5 * len(class_names) + 2)
     fig, ax = plt.subplots(figsize=(size, size))
@@ -67,7 +68,7 @@ def confusion(matrix, class_names: list[str], path: str | Path, title: str = "")
                 color="white" if count > threshold else "black")
     ax.set_title(title or "confusion matrix")
     fig.tight_layout()
-    return _save(fig, plt, path)
+    return save(fig, path)
 
 
 def sweep_curves(runs: list[tuple], key: str, path: str | Path, title: str = "") -> Path:
@@ -77,7 +78,7 @@ def sweep_curves(runs: list[tuple], key: str, path: str | Path, title: str = "")
     """
     import math
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     values = []
     for label, history, *restored in runs:
@@ -96,11 +97,12 @@ def sweep_curves(runs: list[tuple], key: str, path: str | Path, title: str = "")
     ax.legend()
     ax.set_title(title or f"{key} per epoch")
     fig.tight_layout()
-    return _save(fig, plt, path)
+    return save(fig, path)
 
 
-def _save(fig, plt, path) -> Path:
+def save(fig, path: str | Path, dpi: int = 100) -> Path:
+    """Write ``fig`` as a PNG atomically, then close it (also when writing fails)."""
     try:
-        return atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=100))
+        return atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=dpi))
     finally:
-        plt.close(fig)
+        pyplot().close(fig)

@@ -23,21 +23,17 @@ def _threads(text: str) -> tuple[int, ...]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bundle", metavar="BUNDLE|MODEL", help="bundle directory or .zip, or a bare .tflite/.onnx")
     add_model_arguments(parser, many=True)
-    parser.add_argument("--threads", type=_threads, default=(1,), metavar="1,2,4",
-                        help="thread counts to run, one result each (default: 1)")
+    from edge_runtime.bench_settings import BenchSettings
+    from edge_runtime.fields import add_flag
+
+    add_flag(parser, BenchSettings, "threads", type=_threads, metavar="1,2,4")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--runs", type=int, default=1000, metavar="N", help="timed runs per result (default: 1000)")
-    length.add_argument("--duration", type=float, metavar="S",
-                        help="run for S seconds instead (sustained mode: prints and records latency and temperature "
-                             "per window; calls throttling only with evidence (board flags, a clock drop, a trip-point "
-                             "temperature), else reports the latency drift; e.g. 600)")
-    parser.add_argument("--warmup", type=int, default=50, metavar="N", help="untimed runs first (default: 50)")
-    parser.add_argument("--batch", type=int, default=1, metavar="N", help="samples per inference (default: 1)")
-    parser.add_argument("--window", type=float, default=1.0, metavar="S",
-                        help="sustained mode: seconds per timeline point (default: 1)")
-    parser.add_argument("--energy", action="store_true",
-                        help="measure energy where a sensor exists (MLPerf Tiny shape: 5 windows of 10 s plus an "
-                             "idle baseline each, about 100 s per result)")
+    add_flag(length, BenchSettings, "runs", type=int, metavar="N")
+    add_flag(length, BenchSettings, "duration_s", "--duration", type=float, metavar="S")
+    add_flag(parser, BenchSettings, "warmup", type=int, metavar="N")
+    add_flag(parser, BenchSettings, "batch", type=int, metavar="N")
+    add_flag(parser, BenchSettings, "window_s", "--window", type=float, metavar="S")
+    add_flag(parser, BenchSettings, "energy")
     parser.add_argument("--json", metavar="FILE", help="write the bench result JSON (schema bench-v1) to FILE")
 
 
@@ -45,17 +41,12 @@ def run(args: argparse.Namespace) -> int:
     from edge_runtime.atomic import write_json
     from edge_runtime.bench import BenchSettings, run_bench
     from edge_runtime.bundle import open_bundle
+    from edge_runtime.fields import values
 
-    settings = BenchSettings(runs=args.runs, warmup=args.warmup, duration_s=args.duration, window_s=args.window,
-                             threads=args.threads, batch=args.batch, energy=args.energy)
+    settings = BenchSettings(**values(args, BenchSettings))
     with open_bundle(args.bundle) as bundle:
         if args.all:
-            formats = None
-            if args.backend:
-                from edge_runtime.backends import get_backend
-
-                formats = get_backend(args.backend).formats
-            model_ids = [m["id"] for m in bundle.models if formats is None or m["format"] in formats]
+            model_ids = [m["id"] for m in bundle.models_for(args.backend)]
         else:
             from edge_runtime.choice import explain
 
@@ -102,9 +93,10 @@ def energy_cells(power: dict) -> tuple[str, str]:
 def bench_table(result: dict) -> str:
     """The results as a fixed-width table (microseconds unless stated), then the fastest variant."""
     from edge_runtime.bench import fastest
+    from edge_runtime.report import fmt
     from edge_runtime.tables import format_table
 
-    head = ("model", "backend", "thr", "KB", "e2e p50 [95% CI]", "e2e p99", "infer p50", "prep p50",
+    head = ("model", "backend", "thr", "size", "e2e p50 [95% CI]", "e2e p99", "infer p50", "prep p50",
             "inf/s", "cpu us/inf", "cold ms", "RSS MB", "est uJ/inf")
     rows = []
     measured = any(energy_cells(r["power"])[1] != "-" for r in result["results"])
@@ -112,7 +104,7 @@ def bench_table(result: dict) -> str:
         lat = r["latency_us"]
         e2e = lat["end_to_end"]
         est, meas = energy_cells(r["power"])
-        rows.append((r["model_id"], r["backend"], str(r["threads"]), f"{r['size_bytes'] / 1024:.1f}",
+        rows.append((r["model_id"], r["backend"], str(r["threads"]), fmt.size(r['size_bytes']),
                      f"{e2e['p50']:.1f} [{e2e['p50_ci95'][0]:.1f}, {e2e['p50_ci95'][1]:.1f}]",
                      f"{e2e['p99']:.1f}", f"{lat['inference']['p50']:.1f}", f"{lat['preprocess']['p50']:.1f}",
                      f"{r['throughput_per_s']:.0f}", f"{r['cpu_time_us_per_inference']:.1f}",
