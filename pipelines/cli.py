@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "sweep": "pipelines.commands.sweep",
     "export": "pipelines.commands.export",
     "robustness": "pipelines.commands.robustness",
+    "wheelhouse": "pipelines.commands.wheelhouse",
     # the device: bundles, inference, measurement (the edge extra only)
     "inspect": "edge_runtime.commands.inspect",
     "predict": "edge_runtime.commands.predict",
