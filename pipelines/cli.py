@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "robustness": "pipelines.commands.robustness",
     "config": "pipelines.commands.config",
     "ops": "pipelines.commands.ops",
+    "wheelhouse": "pipelines.commands.wheelhouse",
     # the device: bundles, inference, measurement (the edge extra only)
     "inspect": "edge_runtime.commands.inspect",
     "predict": "edge_runtime.commands.predict",
