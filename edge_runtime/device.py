@@ -8,6 +8,7 @@ the cpuinfo ``hypervisor`` flag, DMI product and vendor names), runtime versions
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import re
@@ -81,6 +82,23 @@ def virtual_machine(root: str | Path, cpuinfo: list[dict[str, str]], run: Runner
     return None, ""
 
 
+#: salt of the device id: machine-id(5) asks that the raw id never leave the machine, only an app-specific hash
+IDENTITY_SALT = b"edgenn-device-id-v1"
+
+
+def device_id(root: str | Path, arch: str, board: str | None, cpu: str | None) -> str | None:
+    """A stable, anonymous identity: the salted sha256 of /etc/machine-id with architecture, board and CPU.
+
+    Two Raspberry Pis that both keep the hostname ``raspberrypi`` differ here, and so does an emulated
+    arm64 userland from its x86 host. None when the machine has no machine-id (results then group by label).
+    """
+    machine = read_text(under(root, "/etc/machine-id")) or read_text(under(root, "/var/lib/dbus/machine-id"))
+    if not machine:
+        return None
+    parts = [IDENTITY_SALT, machine.encode(), arch.encode(), (board or "").encode(), (cpu or "").encode()]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
 def _runtimes() -> dict[str, str]:
     try:
         from edge_runtime.backends import runtime_versions
@@ -101,9 +119,11 @@ def device_facts(root: str | Path = "/", run: Runner | None = None) -> dict:
     real = _is_real(root)
     hostname = read_text(under(root, "/etc/hostname")) or (socket.gethostname() if real else "unknown")
     board = read_text(under(root, "/proc/device-tree/model")) or None
+    cpu = cpu_model(info) or ((platform.processor() or platform.machine()) if real else "unknown")
     return {
         "hostname": hostname,
-        "cpu_model": cpu_model(info) or ((platform.processor() or platform.machine()) if real else "unknown"),
+        "device_id": device_id(root, platform.machine(), board, cpu),
+        "cpu_model": cpu,
         "cores": sum(1 for b in info if "processor" in b) or (os.cpu_count() if real else None) or 1,
         "arch": platform.machine(),
         "os": os_name(root),
