@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "pipelines.commands.evaluate",
     "bench": "edge_runtime.commands.bench",
     "report": "edge_runtime.commands.report",
+    "deploy": "edge_runtime.commands.deploy",
 }
 
 #: top-level module -> the extra that installs it, so a partial install names what to add
