@@ -96,7 +96,8 @@ class DeviceJob:
         if done.returncode < 0:
             raise StepFailed(f"interrupted ({what})")
         if done.returncode not in ok_codes:
-            raise StepFailed(f"{what} failed (exit code {done.returncode}): {_last_line(done.stderr)}")
+            full = "disk full on the device: " if "No space left on device" in done.stderr else ""
+            raise StepFailed(f"{full}{what} failed (exit code {done.returncode}): {_last_line(done.stderr)}")
         return done
 
     def agent(self, command: str, *, what: str, **kwargs) -> Completed:
@@ -169,8 +170,10 @@ class DeviceJob:
             if not (self.outcome.probe or {}).get("venv", True):
                 raise StepFailed(f"{self.config.remote_python} -m venv does not work on the device: install "
                                  "python3-venv (Debian, Raspberry Pi OS, Ubuntu: sudo apt install python3-venv)")
-            self.ssh([self.config.remote_python, "-m", "venv", self.path(VENV)], what="create the venv",
-                     guarded=True)
+            # pip separately: venv hides ensurepip's own error (a full disk would read "exit status 1")
+            self.ssh([self.config.remote_python, "-m", "venv", "--without-pip", self.path(VENV)],
+                     what="create the venv", guarded=True)
+            self.ssh([python, "-m", "ensurepip", "--default-pip"], what="install pip into the venv", guarded=True)
         key = self.payload.install_key()
         current = self.ssh(["cat", self.path(INSTALLED)], what="read installed.txt", ok_codes=(0, 1))
         if not created and current.returncode == 0 and current.stdout.decode() == key:

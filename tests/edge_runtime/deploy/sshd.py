@@ -75,11 +75,15 @@ class Sshd:
             self.proc.wait(10)
 
 
-def start_sshd(root: Path, authorized_keys: Path) -> Sshd:
-    """Start ``sshd -D`` on a free loopback port with a fresh host key; wait until it accepts connections."""
+def start_sshd(root: Path, authorized_keys: Path, home: Path | None = None) -> Sshd:
+    """Start ``sshd -D`` on a free loopback port with a fresh host key; wait until it accepts connections.
+
+    Sessions get HOME=``home`` (default ``root/home``): each device its own ``~/edgenn`` although we are
+    root on all of them; a second server may share a device's home (the same board, reached again).
+    """
     root.mkdir(parents=True, exist_ok=True)
     Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
-    home = root / "home"  # each device its own home (we are root on all of them): ~/edgenn differs
+    home = home or root / "home"
     home.mkdir(exist_ok=True)
     host_key = root / "host_ed25519"
     public = keygen(host_key)
