@@ -9,6 +9,7 @@ user-mode emulation (qemu-user: an arm64 interpreter on a kernel describing an x
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import re
@@ -113,6 +114,23 @@ def emulated_cpu_model(emulated: dict) -> str:
     return f"{emulated['cpu']}, emulated ({emulated['emulator']}) on {emulated['host_cpu'] or 'an unknown host'}"
 
 
+#: salt of the device id: machine-id(5) asks that the raw id never leave the machine, only an app-specific hash
+IDENTITY_SALT = b"edgenn-device-id-v1"
+
+
+def device_id(root: str | Path, arch: str, board: str | None, cpu: str | None) -> str | None:
+    """A stable, anonymous identity: the salted sha256 of /etc/machine-id with architecture, board and CPU.
+
+    Two Raspberry Pis that both keep the hostname ``raspberrypi`` differ here, and so does an emulated
+    arm64 userland from its x86 host. None when the machine has no machine-id (results then group by label).
+    """
+    machine = read_text(under(root, "/etc/machine-id")) or read_text(under(root, "/var/lib/dbus/machine-id"))
+    if not machine:
+        return None
+    parts = [IDENTITY_SALT, machine.encode(), arch.encode(), (board or "").encode(), (cpu or "").encode()]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
 def _runtimes() -> dict[str, str]:
     try:
         from edge_runtime.backends import runtime_versions
@@ -134,10 +152,12 @@ def device_facts(root: str | Path = "/", run: Runner | None = None) -> dict:
     hostname = read_text(under(root, "/etc/hostname")) or (socket.gethostname() if real else "unknown")
     board = read_text(under(root, "/proc/device-tree/model")) or None
     emulated = emulation(info, platform.machine()) if real else None
-    model = emulated_cpu_model(emulated) if emulated else cpu_model(info)
+    cpu = (emulated_cpu_model(emulated) if emulated else cpu_model(info)) or (
+        (platform.processor() or platform.machine()) if real else "unknown")
     return {
         "hostname": hostname,
-        "cpu_model": model or ((platform.processor() or platform.machine()) if real else "unknown"),
+        "device_id": device_id(root, platform.machine(), board, cpu),
+        "cpu_model": cpu,
         "cores": sum(1 for b in info if "processor" in b) or (os.cpu_count() if real else None) or 1,
         "arch": platform.machine(),
         "os": os_name(root),

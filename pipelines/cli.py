@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "pipelines.commands.evaluate",
     "bench": "edge_runtime.commands.bench",
     "report": "edge_runtime.commands.report",
+    "deploy": "edge_runtime.commands.deploy",
 }
 
 #: output flags every command's paths are checked for before it runs (a command module's ``OUTPUTS``

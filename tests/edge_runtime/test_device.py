@@ -66,3 +66,26 @@ def test_hardware_is_never_labelled_emulated():
     assert emulation(_cpuinfo(FIXTURES / "x86_kvm"), "x86_64", environ={}) is None
     assert emulation([], "aarch64", environ={"QEMU_CPU": "cortex-a76"}) is None  # no cpuinfo: cannot tell
     assert device_facts(FIXTURES / "rpi5")["emulated"] is None
+
+
+def test_device_id_tells_machines_apart_without_revealing_the_machine_id(tmp_path):
+    """Two Pis with one hostname differ by machine-id; the raw id (confidential, machine-id(5)) never leaves."""
+    import hashlib
+    import platform
+
+    from edge_runtime.device import IDENTITY_SALT
+
+    ids = []
+    for machine in ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"):
+        root = tmp_path / machine
+        shutil.copytree(FIXTURES / "rpi5", root)
+        (root / "etc/hostname").write_text("raspberrypi\n")
+        (root / "etc/machine-id").write_text(machine + "\n")
+        facts = device_facts(root)
+        assert facts["hostname"] == "raspberrypi" and machine not in str(facts)
+        ids.append(facts["device_id"])
+    expected = hashlib.sha256(b"\0".join([IDENTITY_SALT, b"0123456789abcdef0123456789abcdef",
+                                          platform.machine().encode(), b"Raspberry Pi 5 Model B Rev 1.0",
+                                          b"ARM Cortex-A76"])).hexdigest()[:16]
+    assert ids[0] == expected and ids[0] != ids[1]
+    assert device_facts(FIXTURES / "rpi5")["device_id"] is None  # no machine-id: unknown, never invented
