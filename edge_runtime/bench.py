@@ -32,6 +32,11 @@ DRIFT_LIMIT = 0.20
 CLOCK_DROP_LIMIT = 0.10
 
 
+#: shortest sustained-mode window: below it a timeline point holds one inference and the
+#: thermal reads dominate (``--window 0`` gave one point per inference)
+MIN_WINDOW_S = 0.1
+
+
 @dataclass
 class BenchSettings:
     """What to run and for how long. ``runs`` and ``duration_s`` are exclusive (duration wins)."""
@@ -39,7 +44,7 @@ class BenchSettings:
     runs: int = 1000  # enough for stable p99 at ~10 samples beyond it
     warmup: int = 50  # caches, XNNPACK packing and allocator settle within tens of runs
     duration_s: float | None = None
-    window_s: float = 1.0  # sustained mode: one timeline point per window
+    window_s: float = 1.0  # sustained mode: one timeline point per window (at least MIN_WINDOW_S)
     threads: tuple[int, ...] = (1,)
     batch: int = 1
     energy: bool = False  # measuring energy takes 2 x windows x seconds per result: opt in
@@ -59,6 +64,9 @@ class BenchSettings:
             raise ConfigError(f"Expected thread counts >= 1. Received: threads={self.threads!r}")
         if not isinstance(self.batch, int) or self.batch < 1:
             raise ConfigError(f"Expected batch >= 1. Received: batch={self.batch!r}")
+        if not (isinstance(self.window_s, (int, float)) and MIN_WINDOW_S <= self.window_s < float("inf")):
+            raise ConfigError(f"Expected a timeline window of at least {MIN_WINDOW_S} s (each point needs several "
+                              f"inferences and a temperature reading). Received: window={self.window_s!r}")
 
 
 def sample_input(bundle, session, batch: int, seed: int = 0) -> np.ndarray:
