@@ -15,13 +15,14 @@ import math
 import resource
 import sys
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import numpy as np
 
 from edge_runtime.backends import backend_for, runtime_versions
+from edge_runtime.bench_settings import BenchSettings
 from edge_runtime.errors import ConfigError
+from edge_runtime.manifest import in_model_ops
 from edge_runtime.stats import Recorder
 
 SCHEMA_VERSION = 1
@@ -30,43 +31,6 @@ BLOCK = 4096  # samples per block handed to the recorders
 DRIFT_LIMIT = 0.20
 #: ... or when a CPU clock falls this far below its first reading
 CLOCK_DROP_LIMIT = 0.10
-
-
-#: shortest sustained-mode window: below it a timeline point holds one inference and the
-#: thermal reads dominate (``--window 0`` gave one point per inference)
-MIN_WINDOW_S = 0.1
-
-
-@dataclass
-class BenchSettings:
-    """What to run and for how long. ``runs`` and ``duration_s`` are exclusive (duration wins)."""
-
-    runs: int = 1000  # enough for stable p99 at ~10 samples beyond it
-    warmup: int = 50  # caches, XNNPACK packing and allocator settle within tens of runs
-    duration_s: float | None = None
-    window_s: float = 1.0  # sustained mode: one timeline point per window (at least MIN_WINDOW_S)
-    threads: tuple[int, ...] = (1,)
-    batch: int = 1
-    energy: bool = False  # measuring energy takes 2 x windows x seconds per result: opt in
-    energy_windows: int = 5
-    energy_seconds: float = 10.0
-    probe_root: str = "/"
-    extra: dict = field(default_factory=dict)
-
-    def check(self) -> None:
-        if self.duration_s is None and (not isinstance(self.runs, int) or self.runs < 1):
-            raise ConfigError(f"Expected runs >= 1. Received: runs={self.runs!r}")
-        if self.duration_s is not None and not self.duration_s > 0:
-            raise ConfigError(f"Expected duration > 0 seconds. Received: duration={self.duration_s!r}")
-        if not isinstance(self.warmup, int) or self.warmup < 0:
-            raise ConfigError(f"Expected warmup >= 0. Received: warmup={self.warmup!r}")
-        if not self.threads or any(not isinstance(t, int) or t < 1 for t in self.threads):
-            raise ConfigError(f"Expected thread counts >= 1. Received: threads={self.threads!r}")
-        if not isinstance(self.batch, int) or self.batch < 1:
-            raise ConfigError(f"Expected batch >= 1. Received: batch={self.batch!r}")
-        if not (isinstance(self.window_s, (int, float)) and MIN_WINDOW_S <= self.window_s < float("inf")):
-            raise ConfigError(f"Expected a timeline window of at least {MIN_WINDOW_S} s (each point needs several "
-                              f"inferences and a temperature reading). Received: window={self.window_s!r}")
 
 
 def sample_input(bundle, session, batch: int, seed: int = 0) -> np.ndarray:
@@ -288,6 +252,7 @@ def bench_one(bundle, model_id: str, backend: str | None, threads: int, settings
         "precision": model["precision"], "backend": chosen.name, "threads": threads,
         "size_bytes": model["size_bytes"], "params": analysis.get("params"), "macs": analysis.get("macs"),
         "preprocessing_ops": analysis.get("preprocessing_ops"),
+        "in_model_ops": in_model_ops(model),
         "accuracy": (model.get("accuracy") or {}).get("value"),
         "cold_start_us": {"import": round(import_ns / 1e3, 1), "load": round((t1 - t0) / 1e3, 1),
                           "first_inference": round((t2 - t1) / 1e3, 1),
@@ -362,7 +327,8 @@ def run_bench(bundle, model_ids: list[str | None], backend: str | None, settings
         "settings": {"runs": None if settings.duration_s else settings.runs, "warmup": settings.warmup,
                      "duration_s": settings.duration_s, "batch": settings.batch,
                      "threads": list(settings.threads), "backend": backend,
-                     "stages": {"preprocess": "pipeline + cast/quantize to the model input",
+                     "stages": {"preprocess": "the pipeline steps the host still runs (after the model's "
+                                              "in_model_ops) + cast/quantize to the model input",
                                 "inference": "engine only: set inputs, invoke, get outputs",
                                 "end_to_end": "preprocess + inference + dequantize outputs"}},
         "results": results,

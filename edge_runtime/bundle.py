@@ -68,23 +68,28 @@ class Bundle:
     def input_spec(self) -> dict | None:
         return self.manifest.get("input")
 
+    def models_for(self, backend: str | None = None) -> list[dict]:
+        """The manifest entries ``backend`` can run, in manifest order (every one for None)."""
+        if backend is None:
+            return list(self.models)
+        if backend not in BACKENDS:
+            backend_for("tflite", backend)  # raises the unknown-backend error listing the known ones
+        return [m for m in self.models if m["format"] in BACKENDS[backend].formats]
+
     def model(self, name: str | None = None, backend: str | None = None) -> dict:
         """The manifest entry for a model id or variant name (default: the manifest's default model).
 
         A variant shared by several formats (``fp32``) resolves to the one the backend runs, else to
         the default model's format. Unknown names raise ConfigError listing the known ones.
         """
-        formats = BACKENDS[backend].formats if backend in BACKENDS else None
-        if backend is not None and formats is None:
-            backend_for("tflite", backend)  # raises the unknown-backend error listing the known ones
-        fits = [m for m in self.models if formats is None or m["format"] in formats]
+        fits = self.models_for(backend)
         default = next(m for m in self.models if m["id"] == self.manifest["default_model"])
         if name is None:
             if default in fits:
                 return default
             if fits:
                 return fits[0]
-            raise ConfigError(f"backend {backend!r} runs {list(formats)} models; this bundle has "
+            raise ConfigError(f"backend {backend!r} runs {list(BACKENDS[backend].formats)} models; this bundle has "
                               f"{self.model_ids}")
         by_id = [m for m in self.models if m["id"] == name]
         matches = by_id or [m for m in fits if m["variant"] == name]
@@ -109,7 +114,20 @@ class Bundle:
             check_model_file(path, model["format"], chosen.name, probe=self.probe, digest=model["sha256"])
             self._checked.add((model["file"], chosen.name))
         engine = chosen.load(str(path), threads, **options)
-        return Session(engine, model, self.pipeline, self.input_spec)
+        return Session(engine, model, self.host_pipeline(model), self.input_spec)
+
+    def host_pipeline(self, model: dict):
+        """What the host still runs for ``model``: the steps after its ``in_model_ops`` (None: nothing)."""
+        if self.pipeline is None:
+            return None
+        from edge_runtime.manifest import in_model_ops
+        from edge_runtime.preprocess import Pipeline
+
+        done = len(in_model_ops(model))
+        if done == 0:
+            return self.pipeline
+        rest = self.pipeline.steps[done:]
+        return Pipeline(rest) if rest else None
 
     def _verify_external_data(self, rel: str) -> None:
         """Every external-data file an ONNX model names is checked like any other bundle file."""

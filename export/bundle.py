@@ -40,8 +40,10 @@ def is_bundle(path: Path) -> bool:
 def check_target(out: Path, overwrite: bool) -> None:
     """Refuse an output path that holds something other than a bundle, or a bundle without overwrite."""
     if not out.exists() and not out.is_symlink():
-        if not out.parent.is_dir():
-            raise BundleError(f"Expected an existing parent directory for the bundle. Received: out={str(out)!r}")
+        existing = next(p for p in out.absolute().parents if p.exists())  # the parents that are missing are created
+        if not existing.is_dir():
+            raise BundleError(f"Expected a directory path for the bundle. Received: out={str(out)!r} "
+                              f"({existing} is a file)")
         return
     if not is_bundle(out):
         raise BundleError(f"{out} exists and is not an edgenn bundle; refusing to replace it (choose another --out)")
@@ -70,6 +72,7 @@ def write_bundle(out: str | Path, populate: Callable[[Path], dict], *, overwrite
     out = Path(out)
     recover(out)
     check_target(out, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)  # like `edgenn train --out`: only once there is a bundle to write
     tmp = Path(tempfile.mkdtemp(prefix=_prefix(out, "tmp"), dir=out.parent))
     open_permissions(tmp, directory=True)
     try:

@@ -58,8 +58,8 @@ def test_a_binary_config_file_and_a_huge_seed(tmp_path, capsys):
 
 def _run_dir(tmp_path):
     from edge_runtime.preprocess import Pipeline
-    from pipelines.rundir import save_run
-    from tests.pipelines.test_rundir import INPUT, samples
+    from models.rundir import save_run
+    from tests.models.test_rundir import INPUT, samples
 
     class NoModel:  # save_run's model only needs save(); the model is not what these tests break
         def save(self, path):

@@ -10,6 +10,10 @@ HELP = ("train the MLP, CNN and hybrid on MNIST, export every variant to TFLite 
 OUTPUTS = {"out": "dir"}
 
 
+#: what the CLI adds when the user interrupts the demo (Ctrl-C)
+ON_INTERRUPT = "re-running the same command finishes the demo, reusing every finished stage"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default="auto", metavar="auto|mnist|mnist-5k|URI",
                         help="dataset: auto = full MNIST when cached or downloadable, else the offline MNIST-5k "

@@ -44,6 +44,20 @@ def test_a_written_bundle_reads_back_with_every_sha256(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+def test_missing_parent_directories_are_created_only_when_the_bundle_is_written(tmp_path):
+    with pytest.raises(RuntimeError):
+        write_bundle(tmp_path / "a" / "b" / "bundle", populate_with(b"m", fail=RuntimeError("converter crashed")))
+    assert leftovers(tmp_path / "a" / "b") == []
+    write_bundle(tmp_path / "a" / "b" / "bundle", populate_with(b"model-1"))
+    assert read_manifest(tmp_path / "a" / "b" / "bundle")["files"]["models/fp32.tflite"]["size_bytes"] == 7
+
+
+def test_a_file_on_the_bundle_path_is_refused_naming_it(tmp_path):
+    (tmp_path / "a").write_text("not a directory")
+    with pytest.raises(BundleError, match=f"{tmp_path / 'a'} is a file"):
+        write_bundle(tmp_path / "a" / "b" / "bundle", populate_with(b"model-1"))
+
+
 @pytest.mark.parametrize("failure", [RuntimeError("converter crashed"), OSError(errno.ENOSPC, "No space left on device"),
                                      KeyboardInterrupt()])
 def test_a_failure_part_way_leaves_the_earlier_bundle_untouched(tmp_path, failure):
