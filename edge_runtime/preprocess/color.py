@@ -43,7 +43,7 @@ def _invert_validate(*, maximum=None):
 
 
 @register_op("invert", output_shape=lambda shape, **_: tuple(shape), validate=_invert_validate,
-             cost=lambda shape, **_: int(np.prod(shape)))
+             cost=lambda shape, **_: int(np.prod(shape)), pixelwise=True)
 def invert(x: np.ndarray, *, maximum: float | None = None) -> np.ndarray:
     """``maximum - x`` (dark ink on light paper to MNIST's light on dark), as ``PIL.ImageOps.invert``.
 

@@ -31,6 +31,14 @@ def _arrays(step) -> dict:
     return {k: (np.asarray(v, np.float32) if k in step.op.state else v) for k, v in step.params.items()}
 
 
+@tf.autograph.experimental.do_not_convert  # plain Python over a fixed list of twins: nothing to convert
+def _apply(twins, inputs):
+    x = tf.cast(inputs, tf.float32)
+    for twin, params in twins:
+        x = twin(x, **params)
+    return x
+
+
 @_register
 class Preprocess(keras.layers.Layer):
     """Cast the raw input to float32, then run each step's twin in order.
@@ -48,10 +56,7 @@ class Preprocess(keras.layers.Layer):
         self._twins = [(get_twin(step.op.name), _arrays(step)) for step in self.pipeline.steps]
 
     def call(self, inputs):
-        x = tf.cast(inputs, tf.float32)
-        for twin, params in self._twins:
-            x = twin(x, **params)
-        return x
+        return _apply(self._twins, inputs)
 
     def compute_output_shape(self, input_shape):
         shape = self.pipeline.output_shape(tuple(int(d) for d in input_shape[1:]))
