@@ -70,6 +70,12 @@ class Bundle:
     def input_spec(self) -> dict | None:
         return self.manifest.get("input")
 
+    @property
+    def source_run(self) -> dict | None:
+        """The manifest's ``source_run`` ({"name", "path", "relative"}); None when the bundle does not
+        record one (bare models, bundles written before the field): the run is then unknown."""
+        return self.manifest.get("source_run")
+
     def model(self, name: str | None = None, backend: str | None = None) -> dict:
         """The manifest entry for a model id or variant name (default: the manifest's default model).
 
