@@ -39,7 +39,7 @@ def _channel_mix(x, weights: np.ndarray):
     return tf.reshape(mixed, [-1, height, width, 1])
 
 
-@register_twin("grayscale")
+@register_twin("grayscale", piecewise="uint8 rounding, passed straight through")
 def grayscale(x, *, dtype="float32"):
     """ITU-R 601 luma; uint8 input with Pillow's fixed point floor((19595 R + 38470 G + 7471 B + 2^15) / 2^16).
 
@@ -62,7 +62,7 @@ def straight_through_floor(y):
     return y + tf.stop_gradient(tf.floor(y) - y)
 
 
-@register_twin("equalize")
+@register_twin("equalize", piecewise="a step function of the levels: zero gradient")
 def equalize(x):
     """Histogram equalization of uint8 levels (as floats), per image and channel, like ``cv2.equalizeHist``.
 

@@ -51,7 +51,7 @@ def safe_sqrt(s):
     return tf.where(positive, tf.sqrt(tf.where(positive, s, tf.ones_like(s))), tf.zeros_like(s))
 
 
-@register_twin("sobel")
+@register_twin("sobel", piecewise="the magnitude at a zero gradient (its gradient taken as 0 there)")
 def sobel(x, *, output: str = "magnitude"):
     """3x3 Sobel with a reflect-101 border, as slice sums and differences (exact float32 arithmetic)."""
     gx, gy = sobel_derivatives(pad_image(x, 1, 1, 1, 1, "reflect"))
@@ -66,7 +66,7 @@ def sobel(x, *, output: str = "magnitude"):
     return tf.reshape(tf.stack([gx, gy, mag], axis=-1), [-1, height, width, 3 * channels])
 
 
-@register_twin("threshold")
+@register_twin("threshold", piecewise="a step: zero gradient almost everywhere")
 def threshold(x, *, method: str = "otsu", value=None, dtype="float32"):
     """1.0 where x > t else 0.0: t is ``value``, or Otsu's threshold per image and channel.
 
@@ -128,7 +128,7 @@ def _extreme(x, size: int, footprint: str, dilate: bool):
     return tf.maximum(vertical, horizontal) if dilate else tf.minimum(vertical, horizontal)
 
 
-@register_twin("morphology")
+@register_twin("morphology", piecewise="the min/max over the footprint (gradient to the extreme pixel only)")
 def morphology(x, *, operation: str = "close", size: int = 3, footprint: str = "square"):
     """Erode / dilate / open / close as SAME max-pools (MAX_POOL_2D, ONNX MaxPool): exact.
 
