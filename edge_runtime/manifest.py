@@ -54,12 +54,22 @@ def validate_manifest(manifest: Any) -> list[str]:
             errors.append(f"$.models[{i}].file: {model['file']!r} is not listed in $.files")
         elif entry["sha256"] != model["sha256"] or entry["size_bytes"] != model["size_bytes"]:
             errors.append(f"$.models[{i}]: sha256/size differ from $.files[{model['file']!r}]")
+        pipeline_ops = [step["op"] for step in manifest["preprocessing"]]
+        in_model = in_model_ops(model)
+        if in_model != pipeline_ops[: len(in_model)]:
+            errors.append(f"$.models[{i}].in_model_ops: expected the first steps of $.preprocessing "
+                          f"{pipeline_ops}, received {in_model}")
     for path in files:
         if path.startswith("/") or ".." in Path(path).parts or "\\" in path:
             errors.append(f"$.files: {path!r} must be a relative path inside the bundle")
     if manifest["task"] == "classification" and not manifest["labels"]:
         errors.append("$.labels: a classification bundle needs its class names")
     return errors
+
+
+def in_model_ops(model: dict) -> list[str]:
+    """The ops a model entry performs itself (the pipeline's first steps); absent means none."""
+    return list(model.get("in_model_ops") or [])
 
 
 def read_manifest(bundle_dir: str | Path) -> dict:

@@ -22,7 +22,8 @@ class _ArrayReader:
     """An onnxruntime CalibrationDataReader over a float32 array, one sample per batch."""
 
     def __init__(self, input_name: str, x: np.ndarray):
-        self._rows = iter(np.asarray(x, dtype=np.float32))
+        x = np.asarray(x)  # raw-frame models take their integer frames as they are
+        self._rows = iter(x if x.dtype == np.uint8 else x.astype(np.float32))
         self._name = input_name
 
     def get_next(self):
@@ -30,8 +31,12 @@ class _ArrayReader:
         return None if row is None else {self._name: row[None, ...]}
 
 
-def onnx2int8(onnx_bytes: bytes, representative: np.ndarray, per_channel: bool = True) -> bytes:
-    """Static QDQ S8S8 quantization calibrated (MinMax) on ``representative``."""
+def onnx2int8(onnx_bytes: bytes, representative: np.ndarray, per_channel: bool = True,
+              exclude: tuple[str, ...] = ()) -> bytes:
+    """Static QDQ S8S8 quantization calibrated (MinMax) on ``representative``.
+
+    Nodes whose name contains one of ``exclude`` stay float (selective quantization).
+    """
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     with tempfile.TemporaryDirectory(prefix="edgenn-ortq-") as tmp:
@@ -46,21 +51,25 @@ def onnx2int8(onnx_bytes: bytes, representative: np.ndarray, per_channel: bool =
             weight_type=QuantType.QInt8,
             per_channel=per_channel,
             calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=_matching_nodes(pre, exclude),
         )
         data = out.read_bytes()
     check_onnx(data)
     return data
 
 
-def onnx2dynamic(onnx_bytes: bytes) -> bytes:
-    """Dynamic int8: weights quantized offline, activation ranges computed at run time."""
+def onnx2dynamic(onnx_bytes: bytes, exclude: tuple[str, ...] = ()) -> bytes:
+    """Dynamic int8: weights quantized offline, activation ranges computed at run time.
+
+    Nodes whose name contains one of ``exclude`` stay float (selective quantization).
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with tempfile.TemporaryDirectory(prefix="edgenn-ortq-") as tmp:
         src, pre, out = Path(tmp, "fp32.onnx"), Path(tmp, "pre.onnx"), Path(tmp, "dynamic.onnx")
         src.write_bytes(onnx_bytes)
         _pre_process(src, pre)
-        quantize_dynamic(str(pre), str(out), weight_type=QuantType.QInt8)
+        quantize_dynamic(str(pre), str(out), weight_type=QuantType.QInt8, nodes_to_exclude=_matching_nodes(pre, exclude))
         data = out.read_bytes()
     check_onnx(data)
     return data
@@ -72,8 +81,22 @@ def _pre_process(src: Path, out: Path) -> None:
 
     try:
         quant_pre_process(str(src), str(out), skip_symbolic_shape=False)
-    except Exception as exc:  # symbolic shape inference raises plain exceptions
+        return
+    except Exception:  # noqa: BLE001  symbolic inference gives up on some graphs (raw-frame models): retry without
+        pass
+    try:
+        quant_pre_process(str(src), str(out), skip_symbolic_shape=True)
+    except Exception as exc:  # plain exceptions from onnx shape inference and the optimizer
         raise ExportError(f"onnxruntime quant_pre_process failed: {exc}") from exc
+
+
+def _matching_nodes(path: Path, parts: tuple[str, ...]) -> list[str]:
+    """Names of the graph's nodes that contain one of ``parts`` (none when ``parts`` is empty)."""
+    if not parts:
+        return []
+    import onnx
+
+    return [n.name for n in onnx.load(str(path)).graph.node if any(p in n.name for p in parts)]
 
 
 def _input_name(onnx_bytes: bytes) -> str:

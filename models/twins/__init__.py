@@ -3,7 +3,9 @@
 Importing this package registers every twin.
 """
 
-from models.twins import color, filters, fitted, geometry  # noqa: F401  (each module registers its twins)
-from models.twins.registry import TWINS, get_twin, register_twin
+from models.twins.registry import TWINS, NotCompilable, get_twin, register_twin
 
-__all__ = ["TWINS", "get_twin", "register_twin"]
+__all__ = ["TWINS", "NotCompilable", "get_twin", "register_twin"]
+
+# each family module registers its twins
+from models.twins import basic, color, filters, fitted, geometry, hog, moments  # noqa: E402, F401

@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calibration-samples", type=int, default=200, help="int8 representative samples (200)")
     parser.add_argument("--validation-samples", type=int, default=1000, help="samples compared with Keras (1000)")
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (17)")
+    parser.add_argument("--no-in-model", dest="in_model", action="store_false",
+                        help="skip the in-model variants (the pipeline's compilable prefix inside the model, raw frame in)")
     parser.add_argument("--no-per-channel", dest="per_channel", action="store_false",
                         help="onnx int8: one weight scale per tensor instead of per channel")
     parser.add_argument("--tflite-dense-per-channel", action="store_true",
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         thresholds.setdefault(precision, {})[check] = value
     config = ExportConfig(
         variants=args.variants, formats=args.formats, calibration_samples=args.calibration_samples,
-        validation_samples=args.validation_samples, opset=args.opset, per_channel=args.per_channel,
+        validation_samples=args.validation_samples, opset=args.opset, per_channel=args.per_channel, in_model=args.in_model,
         tflite_dense_per_channel=args.tflite_dense_per_channel,
         sparsity=args.sparsity, clusters=args.clusters, finetune_epochs=args.finetune_epochs, thresholds=thresholds,
     )
