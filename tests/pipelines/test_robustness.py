@@ -300,11 +300,18 @@ def blur_run(tmp_path_factory, digits):
     return save_digits_run(tmp_path_factory.mktemp("blur") / "blur", model, x, y, pipeline_spec=BLUR_SPEC)
 
 
-def test_a_differentiable_target_with_a_surrogate_faces_both_attacks_white_box_hurting_more(blur_run, cnn_run):
-    from pipelines.robustness import chart_lines, chart_title, evaluate, format_table
+@pytest.fixture(scope="module")
+def both_attacks(blur_run, cnn_run):
+    from pipelines.robustness import evaluate
     from pipelines.rundir import load_run
 
-    result = evaluate(load_run(blur_run), [0.0, 0.1, 0.2], surrogate=load_run(cnn_run), limit=300)
+    return evaluate(load_run(blur_run), [0.0, 0.1, 0.2], surrogate=load_run(cnn_run), limit=300)
+
+
+def test_a_differentiable_target_with_a_surrogate_faces_both_attacks_white_box_hurting_more(both_attacks):
+    from pipelines.robustness import chart_lines, chart_title, format_table
+
+    result = both_attacks
     assert [a["kind"] for a in result["attacks"]] == ["white-box", "transfer"]
     white, transfer = result["attacks"]
     assert white["crafted_on"]["name"] == "blur" and transfer["crafted_on"]["name"] == "cnn"
@@ -318,3 +325,19 @@ def test_a_differentiable_target_with_a_surrogate_faces_both_attacks_white_box_h
     assert chart_title([result]) == "FGSM accuracy vs epsilon (white-box unless 'via' a surrogate)"
     table = format_table(result)
     assert "keras-float (white-box)" in table and "keras-float (via cnn)" in table
+
+
+def test_the_demo_report_draws_and_tabulates_both_attacks_with_their_notes(both_attacks, tmp_path):
+    from types import SimpleNamespace
+
+    from edge_runtime.report import Image, Table
+    from pipelines.demo_report import robustness_section
+
+    section = robustness_section([SimpleNamespace(name="mnist_blur", robustness=both_attacks)], tmp_path)
+    image, table = section.blocks
+    assert isinstance(image, Image) and isinstance(table, Table)
+    white, transfer = (a["note"] for a in both_attacks["attacks"])
+    assert image.caption == f"mnist_blur: {white}; {transfer}; 300 test samples."
+    assert "gradient piecewise at morphology" in image.caption
+    assert [row[0] for row in table.rows] == ["keras-float (white-box)", "keras-float (via cnn)"]
+    assert table.rows[0][1:] == [f"{a:.3f}" for a in both_attacks["series"][0]["accuracy"]]

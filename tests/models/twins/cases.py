@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-#: the RGB digits: one MNIST digit per channel (itself, the set reversed, shifted 3 columns)
+#: the RGB digits: three channels from each MNIST digit (itself, inverted, shifted 3 columns right)
 RGB = "rgb"
 
 #: case id -> (spec, input kind: "uint8" / "unit" (x / 255) / "rgb" / "rgb-unit", tolerance)
@@ -58,9 +58,30 @@ def mnist5k() -> np.ndarray:
 
 def as_kind(x: np.ndarray, kind: str) -> np.ndarray:
     """uint8 gray digits -> the input a case takes (see CASES)."""
-    if kind.startswith(RGB):
-        x = np.concatenate([x, x[::-1], np.roll(x, 3, axis=2)], axis=-1)
-    return (x / np.float32(255)).astype(np.float32) if kind.endswith("unit") else x
+    unit = x / np.float32(255)
+    if kind == "unit":
+        return unit
+    if kind == "rgb-unit":
+        return np.concatenate([unit, np.float32(1) - unit, np.roll(unit, 3, axis=2)], axis=-1)
+    if kind == RGB:
+        return np.concatenate([x, 255 - x, np.roll(x, 3, axis=2)], axis=-1)
+    return x
+
+
+def derive(unit, kind: str):
+    """:func:`as_kind` in graph ops from the unit digits (x / 255), exactly: a converted model takes
+    one input, and every case's input comes from it."""
+    from models.backend import tf
+
+    def roll3(t):  # np.roll(t, 3, axis=2)
+        return tf.concat([t[:, :, -3:], t[:, :, :-3]], axis=2)
+
+    if kind == "unit":
+        return unit
+    if kind == "rgb-unit":
+        return tf.concat([unit, 1.0 - unit, roll3(unit)], axis=-1)
+    levels = tf.round(unit * 255.0)  # k / 255 in float32, times 255, rounds back to k exactly
+    return tf.concat([levels, 255.0 - levels, roll3(levels)], axis=-1) if kind == RGB else levels
 
 
 def fitted(spec, x):

@@ -2,13 +2,13 @@
 and the converted model (LiteRT, onnxruntime) computes the numpy op on MNIST-5k digits.
 
 The converters are edgenn's own (``export.keras2tflite`` fp32, ``export.keras2onnx``). To keep
-the conversions few, one model per input kind holds every twin of that kind as a named output.
+the conversions few, one model holds every twin as a named output.
 """
 
 import numpy as np
 import pytest
 
-from tests.models.twins.cases import CASES, as_kind, fitted, mnist5k
+from tests.models.twins.cases import CASES, as_kind, derive, fitted, mnist5k
 
 pytestmark = pytest.mark.slow
 
@@ -20,32 +20,32 @@ ONNX_DOMAINS = ("", "ai.onnx")
 #: (grappler's arithmetic optimizer) and XNNPACK fuses multiply-adds, so a converted twin may be
 #: 2 ulp off (relative) where the eager twin is exact
 CONVERTED_RTOL = 2.4e-7
-KINDS = sorted({kind for _, kind, _ in CASES.values()})
 
 
 def _name(case: str) -> str:
     return case.replace("-", "_")
 
 
-@pytest.fixture(scope="module", params=KINDS)
-def converted(request):
-    """(kind, Keras model with one output per case of that kind, input, numpy op results by case)."""
+@pytest.fixture(scope="module")
+def converted():
+    """(Keras model: the unit digits in, one named output per case, input, numpy op results by case).
+
+    One model holds every twin, so each converter runs once; each case's input (uint8 levels, RGB)
+    is derived from the unit digits inside the graph, exactly (``cases.derive``).
+    """
     from models.backend import keras
     from models.twins.chain import TwinChain
 
-    kind = request.param
-    digits = as_kind(mnist5k(), kind)
-    x = digits[SAMPLES]
-    inputs = keras.layers.Input(x.shape[1:], dtype="float32", name="frame")
+    unit = as_kind(mnist5k(), "unit")
+    inputs = keras.layers.Input(unit.shape[1:], dtype="float32", name="frame")
     outputs, want = [], {}
-    for case, (spec, case_kind, _) in sorted(CASES.items()):
-        if case_kind != kind:
-            continue
+    for case, (spec, kind, _) in sorted(CASES.items()):
+        digits = as_kind(mnist5k(), kind)
         pipeline = fitted(spec, digits)
-        chain = TwinChain(pipeline, x.shape[1:], x.dtype)
-        outputs.append(keras.layers.Lambda(chain, name=_name(case))(inputs))
-        want[case] = pipeline.transform(x).astype(np.float32)
-    return keras.Model(inputs, outputs), x.astype(np.float32), want
+        chain = TwinChain(pipeline, digits.shape[1:], digits.dtype)
+        outputs.append(keras.layers.Lambda(lambda u, c=chain, k=kind: c(derive(u, k)), name=_name(case))(inputs))
+        want[case] = pipeline.transform(digits[SAMPLES]).astype(np.float32)
+    return keras.Model(inputs, outputs), unit[SAMPLES], want
 
 
 def _check(results: dict, want: dict) -> None:
