@@ -48,10 +48,12 @@ class Preprocess(keras.layers.Layer):
         self._twins = [(get_twin(step.op.name), _arrays(step)) for step in self.pipeline.steps]
 
     def call(self, inputs):
-        x = tf.cast(inputs, tf.float32)
-        for twin, params in self._twins:
-            x = twin(x, **params)
-        return x
+        from models.twins.chain import TwinChain
+
+        # a few twins depend on the dtype their numpy op receives (invert's default maximum, grayscale's
+        # uint8 rounding): the chain follows it from the raw input's dtype through the ops' contracts
+        chain = TwinChain(self.pipeline, tuple(int(d) for d in inputs.shape[1:]), inputs.dtype.name)
+        return chain(tf.cast(inputs, tf.float32))
 
     def compute_output_shape(self, input_shape):
         shape = self.pipeline.output_shape(tuple(int(d) for d in input_shape[1:]))

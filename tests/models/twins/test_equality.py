@@ -72,3 +72,16 @@ def test_twin_equals_the_numpy_op_on_generated_images(case, x):
     if spec[0]["op"] == "pca":
         spec = [{"op": "pca", "components": 2}]  # fitted on the 2-3 generated images themselves
     _check(case, x / np.float32(255) if kind.endswith("unit") else x, spec)
+
+
+def test_an_in_model_preprocess_layer_gives_the_twins_the_dtype_their_numpy_ops_receive():
+    from models.backend import keras
+    from models.twins.layer import Preprocess
+
+    rgb = as_kind(mnist5k()[:300], "rgb")
+    pipeline = fitted([{"op": "grayscale"}, {"op": "invert"}, {"op": "scale"}], rgb)  # uint8 until scale
+    raw = keras.Input(rgb.shape[1:], dtype="uint8")
+    model = keras.Model(raw, Preprocess([{"op": s.op.name, **s.params} for s in pipeline.steps])(raw))
+    got = model.predict(rgb, verbose=0)
+    # invert's maximum 255 and Pillow's rounding; 1 ulp: in a graph, grappler turns scale's x / 255 into x * (1 / 255)
+    np.testing.assert_allclose(got, pipeline.transform(rgb), rtol=0, atol=1.2e-7)
