@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_runtime.workarounds import tflite_op_counts
+
 _INT_LIMITS = {np.int8: (-128, 127), np.uint8: (0, 255), np.int16: (-32768, 32767)}
 _ONNX_DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int8)": "int8",
                 "tensor(uint8)": "uint8", "tensor(int32)": "int32", "tensor(int64)": "int64"}
@@ -83,8 +85,7 @@ def tflite_tensors(data: bytes) -> tuple[list[dict], list[dict]]:
 def tflite_ops(data: bytes) -> dict[str, int]:
     """Operator counts (e.g. {"CONV_2D": 2, "FULLY_CONNECTED": 1})."""
     interpreter = _tflite_interpreter(data)
-    # _get_ops_details is the interpreter's only op listing (no public equivalent in LiteRT 2.3)
-    return dict(Counter(op["op_name"] for op in interpreter._get_ops_details()))
+    return tflite_op_counts(interpreter)
 
 
 # --- ONNX (onnxruntime) ---------------------------------------------------------------------------

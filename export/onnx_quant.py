@@ -76,18 +76,22 @@ def onnx2dynamic(onnx_bytes: bytes, exclude: tuple[str, ...] = ()) -> bytes:
 
 
 def _pre_process(src: Path, out: Path) -> None:
-    """ORT's recommended step before quantizing: symbolic shape inference and graph optimization."""
+    """ORT's recommended step before quantizing: symbolic shape inference and graph optimization.
+
+    Symbolic inference gives up on some graphs (raw-frame models); those are pre-processed without it.
+    """
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    try:
-        quant_pre_process(str(src), str(out), skip_symbolic_shape=False)
-        return
-    except Exception:  # noqa: BLE001  symbolic inference gives up on some graphs (raw-frame models): retry without
-        pass
-    try:
-        quant_pre_process(str(src), str(out), skip_symbolic_shape=True)
-    except Exception as exc:  # plain exceptions from onnx shape inference and the optimizer
-        raise ExportError(f"onnxruntime quant_pre_process failed: {exc}") from exc
+    from export.workarounds import ort_debris_in
+
+    with ort_debris_in(src.parent):
+        for skip_symbolic in (False, True):
+            try:
+                quant_pre_process(str(src), str(out), skip_symbolic_shape=skip_symbolic)
+                return
+            except Exception as exc:  # plain exceptions from shape inference and the optimizer
+                if skip_symbolic:
+                    raise ExportError(f"onnxruntime quant_pre_process failed: {exc}") from exc
 
 
 def _matching_nodes(path: Path, parts: tuple[str, ...]) -> list[str]:

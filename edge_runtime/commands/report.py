@@ -7,6 +7,8 @@ import argparse
 HELP = ("merge bench results (edgenn bench --json) from one or more devices into a self-contained HTML report "
         "(and Markdown / JSON): latency per variant, fastest and recommended variant per device, accuracy vs "
         "latency vs size with the Pareto front, latency and temperature over time, energy")
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "file"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from edge_runtime.atomic import write_json, write_text
     from edge_runtime.report import load_runs, render_html, render_markdown, summary
+    from edge_runtime.report.devices import device_count
 
     runs = load_runs(args.inputs)
     sources = [str(p) for p in args.inputs]
@@ -32,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         write_text(path, text)
     if args.json:
         write_json(args.json, summary(runs))
-    devices = len({(r["device"].get("hostname"), r["device"].get("board"), r["device"].get("cpu_model")) for r in runs})
+    devices = device_count(runs)
     results = sum(len(r["results"]) for r in runs)
     written = ", ".join(p for p in (args.out, args.markdown, args.json) if p)
     print(f"report: {results} results from {len(runs)} run(s) on {devices} device(s) -> {written}")
