@@ -271,8 +271,9 @@ def test_every_exported_variant_is_measured_on_the_same_adversarial_images(mlp_r
     bundle = mlp_run / "bundle"
     archive = shutil.make_archive(str(tmp_path / "bundle"), "zip", bundle)
     shutil.copy(archive, mlp_run / "bundle.zip")  # the run is found next to the archive, as with --zip
-    expected = {"keras-float", "tflite-fp32", "tflite-int8", "onnx-fp32", "onnx-int8"}
-    runs = ((bundle, [], expected), (mlp_run / "bundle.zip", ["--backend", "onnxruntime"], {"keras-float", "onnx-fp32", "onnx-int8"}))
+    onnx = {"onnx-fp32", "onnx-int8", "onnx-fp32-in-model", "onnx-int8-in-model"}  # in-model: scale in the graph
+    expected = {"keras-float", "tflite-fp32", "tflite-int8", "tflite-fp32-in-model", "tflite-int8-in-model", *onnx}
+    runs = ((bundle, [], expected), (mlp_run / "bundle.zip", ["--backend", "onnxruntime"], {"keras-float", *onnx}))
     for target, extra, model_ids in runs:
         out = tmp_path / f"result-{target.name}"
         assert main(["robustness", str(target), "--eps", "0,0.1,0.2", "--limit", "300", "--out", str(out), *extra]) == 0
