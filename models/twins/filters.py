@@ -41,14 +41,19 @@ def gaussian_blur(x, *, sigma: float = 1.0, truncate: float = 4.0, mode: str = "
     return _correlate(_correlate(padded, kernel, 1, height), kernel, 2, width)
 
 
-def safe_sqrt(s):
-    """sqrt(s) for s >= 0 whose gradient is 0, not NaN, where s == 0 (flat image regions).
+#: added under the square root so its gradient at 0 is finite (hog's twin does the same)
+_TINY = np.float32(1e-30)
 
-    The forward value is exactly ``sqrt(s)``; without the guard one flat pixel's NaN gradient
-    would poison every input pixel next to it.
+
+def safe_sqrt(s):
+    """sqrt(s) for s >= 0 whose gradient is finite where s == 0 (flat image regions): sqrt(s + 1e-30) - 1e-15.
+
+    Without the guard one flat pixel's NaN gradient would poison every input pixel next to it; with
+    it the value is exactly 0 at 0 and exactly sqrt(s) for s above ~3e-16 (1e-15 is below half an
+    ulp of sqrt(s); image gradients of 0..255 or 0..1 pixels square to at least (1/255)^2), and no
+    SELECT or comparison lands in the graph (XNNPACK takes ADD, SUB, SQRT).
     """
-    positive = s > 0
-    return tf.where(positive, tf.sqrt(tf.where(positive, s, tf.ones_like(s))), tf.zeros_like(s))
+    return tf.sqrt(s + _TINY) - np.float32(np.sqrt(_TINY))
 
 
 @register_twin("sobel", piecewise="the magnitude at a zero gradient (its gradient taken as 0 there)")

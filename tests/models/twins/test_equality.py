@@ -85,3 +85,15 @@ def test_an_in_model_preprocess_layer_gives_the_twins_the_dtype_their_numpy_ops_
     got = model.predict(rgb, verbose=0)
     # invert's maximum 255 and Pillow's rounding; 1 ulp: in a graph, grappler turns scale's x / 255 into x * (1 / 255)
     np.testing.assert_allclose(got, pipeline.transform(rgb), rtol=0, atol=1.2e-7)
+
+
+def test_the_sobel_magnitude_twin_has_a_finite_gradient_on_flat_regions():
+    from models.backend import tf
+    from models.twins import get_twin
+
+    x = tf.constant(as_kind(mnist5k()[:20], "unit"))  # mostly flat 0 background
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(get_twin("sobel")(x))
+    grad = tape.gradient(total, x).numpy()
+    assert np.isfinite(grad).all() and np.abs(grad).max() > 0
