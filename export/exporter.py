@@ -216,7 +216,7 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
             (tmp / artifact.entry["file"]).write_bytes(artifact.data)
         return _manifest(run, artifacts, run.pipeline.to_spec(tmp), sources)
 
-    manifest = write_bundle(out, populate, overwrite=overwrite, as_zip=as_zip)
+    manifest = write_bundle(out, populate, overwrite=overwrite, as_zip=as_zip, run_dir=run.path)
     log(f"wrote {out} ({len(artifacts)} models)")
     return manifest
 
