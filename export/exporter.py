@@ -1,9 +1,10 @@
 """``export_run``: a finished training run -> every requested variant, validated, in one bundle.
 
 Order of work: refuse a bad output path and unknown variants before any conversion; prepare the
-preprocessed samples; build each source model once (tfmot fine-tuning is the slow part); convert,
-run the artifact in its device engine, validate it against the Keras model it came from, analyse
-it; fail listing every failed check; only then write the bundle atomically.
+samples; build each source model once (tfmot fine-tuning is the slow part); convert, load the
+artifact in the runtime's backend and Session (the device's own code path), compare it with the
+Keras model it came from (fidelity, thresholded) and with the float model (agreement), analyse it;
+fail listing every failed check; only then write the bundle atomically.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,13 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
+from export import artifacts
 from export.analysis import analyse, gzip_size
 from export.artifacts import FORMATS
 from export.bundle import check_target, write_bundle
 from export.config import ExportConfig
 from export.errors import ValidationFailed
 from export.samples import ExportSamples, prepare
-from export.validate import accuracy_record, compare, thresholds_for
+from export.validate import accuracy_record, compare, float_agreement, thresholds_for
 from export.variants import ConvertInput, Variant, select
 
 #: packages whose versions are recorded in the manifest's ``tools``
@@ -96,20 +99,25 @@ class _Sources:
         return self.models[name], self.info[name]
 
 
-def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInput, preprocessing_ops: int) -> Artifact:
+def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInput, preprocessing_ops: int,
+              workdir: Path) -> Artifact:
     target = variant.targets[fmt]
     model, info = sources.get(variant.source)
     start = time.perf_counter()
     data = target.convert(model, inputs)
     seconds = time.perf_counter() - start
     engine = FORMATS[fmt]
-    samples, task = sources.samples, sources.run.task
-    validation = compare(info["validation"], engine.run(data, samples.validation_x), task=task,
-                         thresholds=thresholds_for(target.precision, inputs.config.thresholds),
-                         reference_name=f"keras:{variant.source}")
-    accuracy = accuracy_record(task, engine.run(data, samples.test_x), samples.test_y, info["test"])
-    ins, outs = engine.tensors(data)
+    samples, run, task = sources.samples, sources.run, sources.run.task
     model_id = f"{fmt}-{variant.name}"
+    session = artifacts.open_session(data, fmt, model_id, workdir, pipeline=run.pipeline, input_spec=run.input)
+    outputs = artifacts.outputs(session, samples.validation_raw)
+    validation = compare(info["validation"], outputs, task=task,
+                         thresholds=thresholds_for(target.precision, inputs.config.thresholds),
+                         reference_name=f"keras:{variant.source}", sources=samples.validation_sources)
+    agreement = float_agreement(sources.get("float")[1]["validation"], outputs, task=task,
+                                sources=samples.validation_sources)
+    accuracy = accuracy_record(task, artifacts.outputs(session, samples.test_raw), samples.test_y, info["test"])
+    ins, outs = artifacts.tensors(session)
     notes = [n for n in (target.notes(inputs.config), variant.description) if n]
     if info["finetune"]:
         ft = info["finetune"]
@@ -127,6 +135,7 @@ def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInpu
         "outputs": outs,
         "analysis": dict(analyse(model, data, engine.ops(data), preprocessing_ops), sparsity=info["sparsity"]),
         "validation": validation,
+        "float_agreement": agreement,
         "accuracy": accuracy,
         "conversion_seconds": round(seconds, 3),
         "notes": "; ".join(notes),
@@ -148,6 +157,9 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
     config = config or ExportConfig()
     run = load_run(run_dir)
     out = Path(out) if out is not None else default_out(run.path, as_zip)
+    if as_zip and out.suffix.lower() != ".zip":  # inspect, predict and bench open a .zip by its suffix
+        out = out.with_name(out.name + ".zip")
+        log(f"writing {out} (a zipped bundle needs the .zip suffix)")
     check_target(out, overwrite)
     model = run.load_model()
     pairs = select(config.variants, config.formats, trained_by_gradient(model))
@@ -156,23 +168,24 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
     sources = _Sources(model, run, samples, config, log)
     preprocessing_ops = run.pipeline.cost(tuple(run.input["shape"]))
 
-    artifacts, failures = [], []
-    for variant, fmt in pairs:
-        log(f"export {fmt}-{variant.name}")
-        artifact = _artifact(variant, fmt, sources, inputs, preprocessing_ops)
-        artifacts.append(artifact)
-        failures += [f"{artifact.id}: {f}" for f in artifact.entry["validation"]["failures"]]
+    made, failures = [], []
+    with tempfile.TemporaryDirectory(prefix="edgenn-validate-") as workdir:
+        for variant, fmt in pairs:
+            log(f"export {fmt}-{variant.name}")
+            artifact = _artifact(variant, fmt, sources, inputs, preprocessing_ops, Path(workdir))
+            made.append(artifact)
+            failures += [f"{artifact.id}: {f}" for f in artifact.entry["validation"]["failures"]]
     if failures:
         raise ValidationFailed(failures)
 
     def populate(tmp: Path) -> dict:
         (tmp / "models").mkdir()
-        for artifact in artifacts:
+        for artifact in made:
             (tmp / artifact.entry["file"]).write_bytes(artifact.data)
-        return _manifest(run, artifacts, run.pipeline.to_spec(tmp), sources)
+        return _manifest(run, made, run.pipeline.to_spec(tmp), sources)
 
     manifest = write_bundle(out, populate, overwrite=overwrite, as_zip=as_zip)
-    log(f"wrote {out} ({len(artifacts)} models)")
+    log(f"wrote {out} ({len(made)} models)")
     return manifest
 
 

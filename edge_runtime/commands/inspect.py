@@ -55,6 +55,8 @@ def _fmt(value, spec: str) -> str:
 
 def summary(manifest: dict, verified: str) -> list[str]:
     """The lines ``inspect`` prints, from a validated manifest."""
+    from edge_runtime import validation as read
+
     m = manifest
     labels = m["labels"]
     lines = [
@@ -67,18 +69,23 @@ def summary(manifest: dict, verified: str) -> list[str]:
         f"models      default {m['default_model']}",
     ]
     header = (f"  {'id':<22} {'precision':<15} {'size':>9} {'gzip':>9} {'params':>7} {'MACs':>7} "
-              f"{'agree':>6} {'max err':>8} {'metric':>16} {'ref':>7} {'valid':>5}")
+              f"{'fidelity':>8} {'w/ float':>8} {'samples':>7} {'max err':>8} {'metric':>16} {'ref':>7} "
+              f"{'validation':>12}")
     lines.append(header)
     for model in m["models"]:
         a, v, acc = model["analysis"], model["validation"], model.get("accuracy")
         metric = f"{acc['metric']} {acc['value']:.4f}" if acc else "-"
         reference = _fmt(acc.get("reference_value") if acc else None, ".4f")
+        agree = read.float_agreement(model)
         lines.append(
             f"  {model['id']:<22} {model['precision']:<15} {_size(model['size_bytes']):>9} "
             f"{_size(model['gzip_bytes']):>9} {_count(a['params']):>7} {_count(a['macs']):>7} "
-            f"{_fmt(v['top1_agreement'], '.4f'):>6} {v['max_abs_error']:>8.2g} {metric:>16} {reference:>7} "
-            f"{'yes' if v['passed'] else 'NO':>5}"
+            f"{_fmt(v['top1_agreement'], '.4f'):>8} {_fmt(agree and agree['top1_agreement'], '.4f'):>8} "
+            f"{v['samples']:>7} {v['max_abs_error']:>8.2g} {metric:>16} {reference:>7} {read.verdict(model):>12}"
         )
+    sources = read.samples_text(m["models"][0]["validation"])
+    lines.append(f"            fidelity: top-1 agreement with the model each artifact was converted from (the "
+                 f"export threshold); w/ float: with the trained float model; samples: {sources}")
     first = next(x for x in m["models"] if x["id"] == m["default_model"])
     lines.append(f"tensors     {first['id']}: in {', '.join(_tensor(t) for t in first['inputs'])}"
                  f"; out {', '.join(_tensor(t) for t in first['outputs'])}")

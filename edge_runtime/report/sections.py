@@ -44,7 +44,7 @@ def _result_table(rows: list[dict]) -> Table:
     one_count = threads.pop() if len(threads) == 1 else None
     backend_column = "Backend" if one_count is None else f"Backend ({one_count} thread{'s' * (one_count > 1)})"
     columns = (["Run"] if show_run else []) + [
-        "Model", backend_column, "Size", "MACs", "Accuracy"] + (["Agreement"] if show_agreement else []) + [
+        "Model", backend_column, "Size", "MACs", "Accuracy"] + (["Agreement with float"] if show_agreement else []) + [
         "p50 \u00b5s", "95% CI", "p99 \u00b5s", "Pre-processing share", "Inference p50 \u00b5s",
         "p50 vs fp32", "CPU \u00b5s per inference", "Energy \u00b5J per inference" + (" (estimate)" if estimates_only else ""),
         "Verdict"]
