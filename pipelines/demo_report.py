@@ -58,7 +58,7 @@ def collect(root: Path, models: tuple[str, ...]) -> list[ModelOutputs]:
         for result in item.bench["results"]:
             result["accuracy"] = accuracy[result["model_id"]]
             agree = read_validation.float_agreement(item.entries[result["model_id"]]) or {}
-            result["agreement"] = agree.get("top1_agreement")
+            result["agreement"], result["agreement_samples"] = agree.get("top1_agreement"), agree.get("samples")
         out.append(item)
     return out
 

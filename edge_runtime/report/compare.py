@@ -43,6 +43,7 @@ def result_row(run: dict, result: dict) -> dict:
         "precision": result["precision"], "backend": result["backend"], "threads": result["threads"],
         "size_bytes": result["size_bytes"], "params": result.get("params"), "macs": result.get("macs"),
         "accuracy": result.get("accuracy"), "agreement": result.get("agreement"),
+        "agreement_samples": result.get("agreement_samples"),
         # higher is better only for classification accuracy; a regression metric is shown, not ranked
         "score": result.get("accuracy") if run["bundle"].get("task") != "regression" else None,
         "p50_us": e2e["p50"], "p99_us": e2e["p99"], "p50_ci95": e2e["p50_ci95"],
