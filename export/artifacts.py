@@ -21,17 +21,19 @@ from edge_runtime.evaluate import run_model
 from edge_runtime.session import Session
 
 
-def open_session(data: bytes, fmt: str, model_id: str, workdir: Path, *, pipeline=None,
+def open_session(data: bytes, entry: dict, workdir: Path, *, pipeline=None,
                  input_spec: dict | None = None) -> Session:
-    """``data`` written to ``workdir`` and loaded by the format's default backend, as a runtime Session.
+    """``data`` written to ``workdir`` and loaded by its format's default backend, as a runtime Session.
 
-    ``pipeline`` is the host-side preprocessing the device runs before this model (None: the model
-    takes the samples as given); ``input_spec`` the raw input it is fed.
+    ``entry`` is the model's manifest record as far as it is known (``id``, ``format``, ...): the
+    Session reads it as on the device. ``pipeline`` is the preprocessing the host runs before this
+    model (None: the model takes the samples as given); ``input_spec`` the raw input it is fed. A model
+    that performs some preprocessing itself is just another artifact: give it the host's part.
     """
-    path = Path(workdir) / f"{model_id}{FORMATS[fmt].suffix}"
+    path = Path(workdir) / f"{entry['id']}{FORMATS[entry['format']].suffix}"
     path.write_bytes(data)
-    engine = backend_for(fmt).load(str(path), 1)
-    return Session(engine, {"id": model_id}, pipeline, input_spec)
+    engine = backend_for(entry["format"]).load(str(path), 1)
+    return Session(engine, entry, pipeline, input_spec)
 
 
 def outputs(session: Session, x_raw: np.ndarray) -> np.ndarray:

@@ -109,7 +109,9 @@ def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInpu
     engine = FORMATS[fmt]
     samples, run, task = sources.samples, sources.run, sources.run.task
     model_id = f"{fmt}-{variant.name}"
-    session = artifacts.open_session(data, fmt, model_id, workdir, pipeline=run.pipeline, input_spec=run.input)
+    head = {"id": model_id, "file": f"models/{model_id}{engine.suffix}", "format": fmt, "variant": variant.name,
+            "precision": target.precision}
+    session = artifacts.open_session(data, head, workdir, pipeline=run.pipeline, input_spec=run.input)
     outputs = artifacts.outputs(session, samples.validation_raw)
     validation = compare(info["validation"], outputs, task=task,
                          thresholds=thresholds_for(target.precision, inputs.config.thresholds),
@@ -123,11 +125,7 @@ def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInpu
         ft = info["finetune"]
         notes.append(f"fine-tuned {ft['epochs']} epochs on {ft['samples']} samples ({ft['targets']} targets)")
     entry = {
-        "id": model_id,
-        "file": f"models/{model_id}{engine.suffix}",
-        "format": fmt,
-        "variant": variant.name,
-        "precision": target.precision,
+        **head,
         "sha256": hashlib.sha256(data).hexdigest(),
         "size_bytes": len(data),
         "gzip_bytes": gzip_size(data),

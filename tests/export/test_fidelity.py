@@ -12,6 +12,8 @@ import shutil
 import numpy as np
 import pytest
 
+from edge_runtime.bundle import open_bundle
+from edge_runtime.evaluate import run_model
 from edge_runtime.manifest import read_manifest
 from export.config import ExportConfig
 from export.exporter import export_run
@@ -68,6 +70,10 @@ def test_a_fine_tuned_variant_records_fidelity_to_its_source_and_agreement_with_
     artifact = _litert_outputs(tmp_path / "b" / model["file"], features)
     expected = float(np.mean(keras_float.argmax(1) == artifact.argmax(1)))
     assert agreement["top1_agreement"] == pytest.approx(expected, abs=1.5 / 1600)  # a rounding tie at most
+    # what was checked is what the device executes: the bundle's own session gives the recorded figure exactly
+    with open_bundle(tmp_path / "b") as bundle:
+        device = run_model(bundle.session(model["id"]), raw)[0]
+    assert float(np.mean(keras_float.argmax(1) == device.argmax(1))) == agreement["top1_agreement"]
     assert fidelity["verdict"] == "passed" and fidelity["min_samples"] == 149
 
 
