@@ -81,7 +81,7 @@ def summary(manifest: dict, verified: str) -> list[str]:
             f"  {model['id']:<22} {model['precision']:<15} {_size(model['size_bytes']):>9} "
             f"{_size(model['gzip_bytes']):>9} {_count(a['params']):>7} {_count(a['macs']):>7} "
             f"{_fmt(v['top1_agreement'], '.4f'):>8} {_fmt(agree and agree['top1_agreement'], '.4f'):>8} "
-            f"{v['samples']:>7} {v['max_abs_error']:>8.2g} {metric:>16} {reference:>7} {read.verdict(model):>12}"
+            f"{v['samples']:>7,} {v['max_abs_error']:>8.2g} {metric:>16} {reference:>7} {read.verdict(model):>12}"
         )
     sources = read.samples_text(m["models"][0]["validation"])
     lines.append(f"            fidelity: top-1 agreement with the model each artifact was converted from (the "
