@@ -15,12 +15,12 @@ import math
 import resource
 import sys
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import numpy as np
 
 from edge_runtime.backends import backend_for, runtime_versions
+from edge_runtime.bench_settings import BenchSettings
 from edge_runtime.errors import ConfigError
 from edge_runtime.stats import Recorder
 
@@ -30,35 +30,6 @@ BLOCK = 4096  # samples per block handed to the recorders
 DRIFT_LIMIT = 0.20
 #: ... or when a CPU clock falls this far below its first reading
 CLOCK_DROP_LIMIT = 0.10
-
-
-@dataclass
-class BenchSettings:
-    """What to run and for how long. ``runs`` and ``duration_s`` are exclusive (duration wins)."""
-
-    runs: int = 1000  # enough for stable p99 at ~10 samples beyond it
-    warmup: int = 50  # caches, XNNPACK packing and allocator settle within tens of runs
-    duration_s: float | None = None
-    window_s: float = 1.0  # sustained mode: one timeline point per window
-    threads: tuple[int, ...] = (1,)
-    batch: int = 1
-    energy: bool = False  # measuring energy takes 2 x windows x seconds per result: opt in
-    energy_windows: int = 5
-    energy_seconds: float = 10.0
-    probe_root: str = "/"
-    extra: dict = field(default_factory=dict)
-
-    def check(self) -> None:
-        if self.duration_s is None and (not isinstance(self.runs, int) or self.runs < 1):
-            raise ConfigError(f"Expected runs >= 1. Received: runs={self.runs!r}")
-        if self.duration_s is not None and not self.duration_s > 0:
-            raise ConfigError(f"Expected duration > 0 seconds. Received: duration={self.duration_s!r}")
-        if not isinstance(self.warmup, int) or self.warmup < 0:
-            raise ConfigError(f"Expected warmup >= 0. Received: warmup={self.warmup!r}")
-        if not self.threads or any(not isinstance(t, int) or t < 1 for t in self.threads):
-            raise ConfigError(f"Expected thread counts >= 1. Received: threads={self.threads!r}")
-        if not isinstance(self.batch, int) or self.batch < 1:
-            raise ConfigError(f"Expected batch >= 1. Received: batch={self.batch!r}")
 
 
 def sample_input(bundle, session, batch: int, seed: int = 0) -> np.ndarray:

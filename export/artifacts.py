@@ -19,6 +19,7 @@ import numpy as np
 from edge_runtime.backends import TensorInfo, backend_for
 from edge_runtime.evaluate import run_model
 from edge_runtime.session import Session
+from edge_runtime.workarounds import tflite_op_counts
 
 
 def open_session(data: bytes, entry: dict, workdir: Path, *, pipeline=None,
@@ -56,9 +57,7 @@ def tflite_ops(data: bytes) -> dict[str, int]:
     """Operator counts (e.g. {"CONV_2D": 2, "FULLY_CONNECTED": 1})."""
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_content=data)
-    # _get_ops_details is the interpreter's only op listing (no public equivalent in LiteRT 2.3)
-    return dict(Counter(op["op_name"] for op in interpreter._get_ops_details()))
+    return tflite_op_counts(Interpreter(model_content=data))
 
 
 def onnx_ops(data: bytes) -> dict[str, int]:

@@ -150,7 +150,7 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
                overwrite: bool = False, as_zip: bool = False, log: Callable[[str], None] = _log_stderr) -> dict:
     """Export every selected variant of the run at ``run_dir`` into a bundle at ``out``; return the manifest."""
     from export.tfmot_variants import trained_by_gradient
-    from pipelines.rundir import load_run
+    from models.rundir import load_run
 
     config = config or ExportConfig()
     run = load_run(run_dir)
@@ -159,6 +159,7 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
         out = out.with_name(out.name + ".zip")
         log(f"writing {out} (a zipped bundle needs the .zip suffix)")
     check_target(out, overwrite)
+    select(config.variants, config.formats, finetunable=True)  # unknown variants fail before TensorFlow loads
     model = run.load_model()
     pairs = select(config.variants, config.formats, trained_by_gradient(model))
     samples = prepare(run, config, tuple(model.input_shape[1:]))

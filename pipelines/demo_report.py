@@ -11,10 +11,10 @@ rest on figures measured on the device path.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_runtime import atomic
 from edge_runtime import validation as read_validation
 from edge_runtime.report import Image, Section, Table, Text, fmt
 
@@ -313,15 +313,11 @@ def write_report(root: Path, *, models: tuple[str, ...], info: dict, inside: dic
                        for item in items} | {twin.name: twin.record() for twin in twins},
         "inside": inside, "timings_s": timings,
     }
-    _atomic(root / REPORT_FILES["html"], report.render_html([], TITLE, sections, sources))
-    _atomic(root / REPORT_FILES["md"], report.render_markdown([], TITLE, sections, sources))
-    _atomic(root / REPORT_FILES["json"], json.dumps(doc, indent=2, default=str) + "\n")
+    atomic.write_text(root / REPORT_FILES["html"], report.render_html([], TITLE, sections, sources))
+    atomic.write_text(root / REPORT_FILES["md"], report.render_markdown([], TITLE, sections, sources))
+    atomic.write_json(root / REPORT_FILES["json"], doc, default=str)
     rows = next(iter(summary["rows"].values()), [])
     pick = {flag: next((row_name(r) for r in rows if r[flag]), None) for flag in ("recommended", "fastest")}
     return {**REPORT_FILES, **pick}
 
 
-def _atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)

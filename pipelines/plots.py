@@ -11,7 +11,8 @@ from pathlib import Path
 from edge_runtime import atomic
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed); every edgenn chart starts here."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -22,7 +23,7 @@ def _pyplot():
 
 def learning_curves(history: dict[str, list[float]], path: str | Path, title: str = "") -> Path:
     """Train vs validation loss (left) and metric (right) per epoch: the gap shows overfitting."""
-    plt = _pyplot()
+    plt = pyplot()
     metric = next((k for k in history if not k.startswith(("val_", "loss", "lr", "epoch"))), None)
     panels = [("loss", "loss")] + ([(metric, metric)] if metric else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
@@ -38,14 +39,14 @@ def learning_curves(history: dict[str, list[float]], path: str | Path, title: st
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, plt, path)
+    return save(fig, path)
 
 
 def confusion(matrix, class_names: list[str], path: str | Path, title: str = "") -> Path:
     """The confusion matrix with counts in the cells (rows true, columns predicted)."""
     import numpy as np
 
-    plt = _pyplot()
+    plt = pyplot()
     matrix = np.asarray(matrix)
     size = max(4.0, 0.5 * len(class_names) + 2)
     fig, ax = plt.subplots(figsize=(size, size))
@@ -60,14 +61,14 @@ def confusion(matrix, class_names: list[str], path: str | Path, title: str = "")
                 color="white" if count > threshold else "black")
     ax.set_title(title or "confusion matrix")
     fig.tight_layout()
-    return _save(fig, plt, path)
+    return save(fig, path)
 
 
 def sweep_curves(runs: list[tuple[str, dict[str, list[float]]]], key: str, path: str | Path, title: str = "") -> Path:
     """One line per run of ``history[key]`` (e.g. val_loss), log scale when values span decades."""
     import math
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     values = []
     for label, history in runs:
@@ -82,11 +83,12 @@ def sweep_curves(runs: list[tuple[str, dict[str, list[float]]]], key: str, path:
     ax.legend()
     ax.set_title(title or f"{key} per epoch")
     fig.tight_layout()
-    return _save(fig, plt, path)
+    return save(fig, path)
 
 
-def _save(fig, plt, path) -> Path:
+def save(fig, path: str | Path, dpi: int = 100) -> Path:
+    """Write ``fig`` as a PNG atomically, then close it (also when writing fails)."""
     try:
-        return atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=100))
+        return atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=dpi))
     finally:
-        plt.close(fig)
+        pyplot().close(fig)

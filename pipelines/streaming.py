@@ -73,7 +73,7 @@ def index_streamed(config) -> StreamedDataset:
     from pipelines.datasets.folder import decode_image, scan_folder
     from pipelines.datasets.splits import split_indices
 
-    scheme, _, directory = config.data.dataset.partition(":")
+    scheme, _, directory = config.dataset_uri.partition(":")
     if scheme != "folder" or not directory:
         raise ConfigError(f"{config.source}: data.stream works with folder:DIR datasets. "
                           f"Received: dataset={config.data.dataset!r}")

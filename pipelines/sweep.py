@@ -133,9 +133,9 @@ def table(runs: list[SweepRun]) -> str:
         rows.append([run.label, str(len(run.history.get("loss", []))), _fmt(run.last("loss")),
                      _fmt(run.last("val_loss")), *([_fmt(run.last(metric))] if metric else []),
                      _fmt(test_value), run.status])
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+    from edge_runtime.tables import format_table
+
+    return "\n".join(format_table(tuple(headers), [tuple(r) for r in rows]))
 
 
 def _fmt(value) -> str:

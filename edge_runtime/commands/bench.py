@@ -23,20 +23,17 @@ def _threads(text: str) -> tuple[int, ...]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bundle", metavar="BUNDLE|MODEL", help="bundle directory or .zip, or a bare .tflite/.onnx")
     add_model_arguments(parser, many=True)
-    parser.add_argument("--threads", type=_threads, default=(1,), metavar="1,2,4",
-                        help="thread counts to run, one result each (default: 1)")
+    from edge_runtime.bench_settings import BenchSettings
+    from edge_runtime.fields import add_flag
+
+    add_flag(parser, BenchSettings, "threads", type=_threads, metavar="1,2,4")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--runs", type=int, default=1000, metavar="N", help="timed runs per result (default: 1000)")
-    length.add_argument("--duration", type=float, metavar="S",
-                        help="run for S seconds instead (sustained mode: records latency and temperature per "
-                             "window and flags throttling; e.g. 600)")
-    parser.add_argument("--warmup", type=int, default=50, metavar="N", help="untimed runs first (default: 50)")
-    parser.add_argument("--batch", type=int, default=1, metavar="N", help="samples per inference (default: 1)")
-    parser.add_argument("--window", type=float, default=1.0, metavar="S",
-                        help="sustained mode: seconds per timeline point (default: 1)")
-    parser.add_argument("--energy", action="store_true",
-                        help="measure energy where a sensor exists (MLPerf Tiny shape: 5 windows of 10 s plus an "
-                             "idle baseline each, about 100 s per result)")
+    add_flag(length, BenchSettings, "runs", type=int, metavar="N")
+    add_flag(length, BenchSettings, "duration_s", "--duration", type=float, metavar="S")
+    add_flag(parser, BenchSettings, "warmup", type=int, metavar="N")
+    add_flag(parser, BenchSettings, "batch", type=int, metavar="N")
+    add_flag(parser, BenchSettings, "window_s", "--window", type=float, metavar="S")
+    add_flag(parser, BenchSettings, "energy")
     parser.add_argument("--json", metavar="FILE", help="write the bench result JSON (schema bench-v1) to FILE")
 
 
@@ -44,17 +41,12 @@ def run(args: argparse.Namespace) -> int:
     from edge_runtime.atomic import write_json
     from edge_runtime.bench import BenchSettings, run_bench
     from edge_runtime.bundle import open_bundle
+    from edge_runtime.fields import values
 
-    settings = BenchSettings(runs=args.runs, warmup=args.warmup, duration_s=args.duration, window_s=args.window,
-                             threads=args.threads, batch=args.batch, energy=args.energy)
+    settings = BenchSettings(**values(args, BenchSettings))
     with open_bundle(args.bundle) as bundle:
         if args.all:
-            formats = None
-            if args.backend:
-                from edge_runtime.backends import get_backend
-
-                formats = get_backend(args.backend).formats
-            model_ids = [m["id"] for m in bundle.models if formats is None or m["format"] in formats]
+            model_ids = [m["id"] for m in bundle.models_for(args.backend)]
         else:
             model_ids = [bundle.model(v, args.backend)["id"] for v in (args.variant or [None])]
         result = run_bench(bundle, model_ids, args.backend, settings,
@@ -77,9 +69,10 @@ def _progress(r: dict) -> None:
 def bench_table(result: dict) -> str:
     """The results as a fixed-width table (microseconds unless stated), then the fastest variant."""
     from edge_runtime.bench import fastest
+    from edge_runtime.report import fmt
     from edge_runtime.tables import format_table
 
-    head = ("model", "backend", "thr", "KB", "e2e p50 [95% CI]", "e2e p99", "infer p50", "prep p50",
+    head = ("model", "backend", "thr", "size", "e2e p50 [95% CI]", "e2e p99", "infer p50", "prep p50",
             "inf/s", "cpu us/inf", "cold ms", "RSS MB", "energy uJ")
     rows = []
     for r in result["results"]:
@@ -91,7 +84,7 @@ def bench_table(result: dict) -> str:
             energy = f"{power['measured']['energy_uj_per_inference']:.2f}"
         elif power.get("estimate"):
             energy = f"~{power['estimate']['energy_uj_per_inference']:.2f} est"
-        rows.append((r["model_id"], r["backend"], str(r["threads"]), f"{r['size_bytes'] / 1024:.1f}",
+        rows.append((r["model_id"], r["backend"], str(r["threads"]), fmt.size(r['size_bytes']),
                      f"{e2e['p50']:.1f} [{e2e['p50_ci95'][0]:.1f}, {e2e['p50_ci95'][1]:.1f}]",
                      f"{e2e['p99']:.1f}", f"{lat['inference']['p50']:.1f}", f"{lat['preprocess']['p50']:.1f}",
                      f"{r['throughput_per_s']:.0f}", f"{r['cpu_time_us_per_inference']:.1f}",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import textwrap
-from pathlib import Path
 
 HELP = "list the datasets (task, offline availability now, description); with URI, load that one and summarize it"
 JSON_KIND = "edgenn-datasets"
@@ -59,14 +58,11 @@ def summarize(dataset) -> dict:
             "skipped": [{"path": p, "reason": why} for p, why in dataset.skipped], "summary": dataset.summary()}
 
 
-def write_json(data: dict, path: str | Path) -> Path:
-    """Write ``data`` to ``path`` through a temporary file, so a failure leaves no half-written file."""
-    from edge_runtime import atomic
-
-    return atomic.write_json(path, data)
 
 
 def run(args: argparse.Namespace) -> int:
+    from edge_runtime import atomic
+
     rows = listing()
     result = {"schema_version": 1, "kind": JSON_KIND, "datasets": rows}
     if not args.uri:
@@ -80,5 +76,5 @@ def run(args: argparse.Namespace) -> int:
             print(f"  skipped {path}: {why}")
         result["loaded"] = summarize(dataset)
     if args.json:
-        print(f"wrote {write_json(result, args.json)}")
+        print(f"wrote {atomic.write_json(args.json, result)}")
     return 0

@@ -43,12 +43,7 @@ def run(args: argparse.Namespace) -> int:
         if args.variant and not args.all:
             model_ids = [bundle.model(v, args.backend)["id"] for v in args.variant]
         else:  # every variant by default: that is the table this command is for
-            formats = None
-            if args.backend:
-                from edge_runtime.backends import get_backend
-
-                formats = get_backend(args.backend).formats
-            model_ids = [m["id"] for m in bundle.models if formats is None or m["format"] in formats]
+            model_ids = [m["id"] for m in bundle.models_for(args.backend)]
         result = evaluate(bundle, x, y, model_ids, args.backend, args.threads,
                           options_for=lambda m: backend_options(args, m["format"], strict=len(model_ids) == 1),
                           dataset_labels=dataset.class_names if dataset.task == "classification" else None)

@@ -18,8 +18,8 @@ from edge_runtime.manifest import read_manifest
 from export.config import ExportConfig
 from export.exporter import export_run
 from export.samples import validation_pool
+from models.rundir import load_run
 from pipelines.cli import main
-from pipelines.rundir import load_run
 
 
 def test_validation_samples_are_validation_then_unused_training_then_fine_tuning_samples_never_test(mlp_run, tmp_path):
