@@ -16,8 +16,8 @@ class BenchSettings:
 
     runs: int = 1000  # timed runs per result: enough for a stable p99 (~10 samples beyond it)
     warmup: int = 50  # untimed runs first: caches, XNNPACK packing and the allocator settle within tens
-    #: run for this many seconds instead of ``runs`` (sustained mode: records latency and temperature
-    #: per window and flags throttling; e.g. 600)
+    #: run for this many seconds instead of ``runs`` (sustained mode: prints and records latency and
+    #: temperature per window; throttling only with evidence, else the latency drift; e.g. 600)
     duration_s: float | None = None
     window_s: float = 1.0  # sustained mode: seconds per timeline point
     threads: tuple[int, ...] = (1,)  # thread counts to run, one result each

@@ -9,6 +9,8 @@ that same session.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,9 +33,10 @@ def open_session(data: bytes, entry: dict, workdir: Path, *, pipeline=None,
     model (None: the model takes the samples as given); ``input_spec`` the raw input it is fed. A model
     that performs some preprocessing itself is just another artifact: give it the host's part.
     """
-    path = Path(workdir) / f"{entry['id']}{FORMATS[entry['format']].suffix}"
-    path.write_bytes(data)
-    engine = backend_for(entry["format"]).load(str(path), 1)
+    handle, name = tempfile.mkstemp(prefix=f"{entry['id']}-", suffix=FORMATS[entry["format"]].suffix, dir=workdir)
+    with os.fdopen(handle, "wb") as file:  # a fresh file per candidate: a loaded engine may map its file
+        file.write(data)
+    engine = backend_for(entry["format"]).load(name, 1)
     return Session(engine, entry, pipeline, input_spec)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_runtime.bundle import host_pipeline
 from export import artifacts
 from export.analysis import analyse, gzip_size
 from export.artifacts import FORMATS
@@ -99,6 +100,35 @@ class _Sources:
         return self.models[name], self.info[name]
 
 
+def _checked(data: bytes, head: dict, sources: _Sources, info: dict, thresholds: dict[str, float],
+             reference_name: str, workdir: Path) -> dict:
+    """Load ``data`` as the device does and compare it: the entry's inputs, outputs, validation, agreement, accuracy.
+
+    ``head`` is the model's manifest record so far (``in_model_ops`` included): the Session gets the
+    host part of the run's pipeline for it, so a model that performs preprocessing itself is checked
+    like any other, on the same raw samples, against the Keras outputs in ``info`` (fed by the numpy stage).
+    """
+    samples, run, task = sources.samples, sources.run, sources.run.task
+    session = artifacts.open_session(data, head, workdir, pipeline=host_pipeline(run.pipeline, head),
+                                     input_spec=run.input)
+    outputs = artifacts.outputs(session, samples.validation_raw)
+    ins, outs = artifacts.tensors(session)
+    return {
+        "inputs": ins,
+        "outputs": outs,
+        "validation": compare(info["validation"], outputs, task=task, thresholds=thresholds,
+                              reference_name=reference_name, sources=samples.validation_sources),
+        "float_agreement": float_agreement(sources.get("float")[1]["validation"], outputs, task=task,
+                                           sources=samples.validation_sources),
+        "accuracy": accuracy_record(task, artifacts.outputs(session, samples.test_raw), samples.test_y, info["test"]),
+    }
+
+
+def _head(model_id: str, fmt: str, variant: str, precision: str, ops: list[str]) -> dict:
+    return {"id": model_id, "file": f"models/{model_id}{FORMATS[fmt].suffix}", "format": fmt, "variant": variant,
+            "precision": precision, "in_model_ops": list(ops)}
+
+
 def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInput, preprocessing_ops: int,
               workdir: Path) -> Artifact:
     target = variant.targets[fmt]
@@ -106,20 +136,9 @@ def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInpu
     start = time.perf_counter()
     data = target.convert(model, inputs)
     seconds = time.perf_counter() - start
-    engine = FORMATS[fmt]
-    samples, run, task = sources.samples, sources.run, sources.run.task
-    model_id = f"{fmt}-{variant.name}"
-    head = {"id": model_id, "file": f"models/{model_id}{engine.suffix}", "format": fmt, "variant": variant.name,
-            "precision": target.precision}
-    session = artifacts.open_session(data, head, workdir, pipeline=run.pipeline, input_spec=run.input)
-    outputs = artifacts.outputs(session, samples.validation_raw)
-    validation = compare(info["validation"], outputs, task=task,
-                         thresholds=thresholds_for(target.precision, inputs.config.thresholds),
-                         reference_name=f"keras:{variant.source}", sources=samples.validation_sources)
-    agreement = float_agreement(sources.get("float")[1]["validation"], outputs, task=task,
-                                sources=samples.validation_sources)
-    accuracy = accuracy_record(task, artifacts.outputs(session, samples.test_raw), samples.test_y, info["test"])
-    ins, outs = artifacts.tensors(session)
+    head = _head(f"{fmt}-{variant.name}", fmt, variant.name, target.precision, [])
+    checked = _checked(data, head, sources, info, thresholds_for(target.precision, inputs.config.thresholds),
+                       f"keras:{variant.source}", workdir)
     notes = [n for n in (target.notes(inputs.config), variant.description) if n]
     if info["finetune"]:
         ft = info["finetune"]
@@ -129,16 +148,42 @@ def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInpu
         "sha256": hashlib.sha256(data).hexdigest(),
         "size_bytes": len(data),
         "gzip_bytes": gzip_size(data),
-        "inputs": ins,
-        "outputs": outs,
-        "analysis": dict(analyse(model, data, engine.ops(data), preprocessing_ops), sparsity=info["sparsity"]),
-        "validation": validation,
-        "float_agreement": agreement,
-        "accuracy": accuracy,
+        "analysis": dict(analyse(model, data, FORMATS[fmt].ops(data), preprocessing_ops), sparsity=info["sparsity"]),
+        **checked,
         "conversion_seconds": round(seconds, 3),
         "notes": "; ".join(notes),
     }
-    return Artifact(model_id, data, entry)
+    return Artifact(head["id"], data, entry)
+
+
+def _in_model_artifact(variant: Variant, fmt: str, sources: _Sources, config: ExportConfig, ops: list[str],
+                       preprocessing_ops: int, workdir: Path) -> Artifact:
+    """The raw-frame twin of ``variant`` in ``fmt``: validated against the Keras model fed by the numpy stage."""
+    from export import in_model
+
+    target = variant.targets[fmt]
+    model, info = sources.get(variant.source)
+    thresholds = thresholds_for(target.precision, config.thresholds)
+    head = _head(f"{fmt}-{variant.name}{in_model.SUFFIX}", fmt, f"{variant.name}{in_model.SUFFIX}",
+                 target.precision, ops)
+
+    def check(data: bytes) -> dict:
+        return _checked(data, head, sources, info, thresholds, f"keras:{variant.source} on the numpy stage", workdir)
+
+    start = time.perf_counter()
+    data, how = in_model.convert(fmt, target.precision, model, sources.run, ops, sources.samples.raw_representative,
+                                 config, accept=lambda d: check(d)["validation"]["passed"])
+    seconds = time.perf_counter() - start
+    wrapped = in_model.wrap(model, sources.run, len(ops), "uint8")
+    entry = {
+        **head,
+        "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data), "gzip_bytes": gzip_size(data),
+        "analysis": dict(analyse(wrapped, data, FORMATS[fmt].ops(data), preprocessing_ops), sparsity=info["sparsity"]),
+        **check(data),
+        "conversion_seconds": round(seconds, 3),
+        "notes": "; ".join(n for n in (how, variant.description) if n),
+    }
+    return Artifact(head["id"], data, entry)
 
 
 def default_out(run_dir: Path, as_zip: bool) -> Path:
@@ -167,13 +212,21 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
     sources = _Sources(model, run, samples, config, log)
     preprocessing_ops = run.pipeline.cost(tuple(run.input["shape"]))
 
+    from export import in_model
+
+    ops = in_model.prefix(run) if config.in_model else []
     made, failures = [], []
     with tempfile.TemporaryDirectory(prefix="edgenn-validate-") as workdir:
         for variant, fmt in pairs:
             log(f"export {fmt}-{variant.name}")
-            artifact = _artifact(variant, fmt, sources, inputs, preprocessing_ops, Path(workdir))
-            made.append(artifact)
-            failures += [f"{artifact.id}: {f}" for f in artifact.entry["validation"]["failures"]]
+            artifacts_of_pair = [_artifact(variant, fmt, sources, inputs, preprocessing_ops, Path(workdir))]
+            if ops and variant.targets[fmt].precision in in_model.PRECISIONS:
+                log(f"export {fmt}-{variant.name}{in_model.SUFFIX} ({' -> '.join(ops)} in the model)")
+                artifacts_of_pair.append(_in_model_artifact(variant, fmt, sources, config, ops, preprocessing_ops,
+                                                            Path(workdir)))
+            for artifact in artifacts_of_pair:
+                made.append(artifact)
+                failures += [f"{artifact.id}: {f}" for f in artifact.entry["validation"]["failures"]]
     if failures:
         raise ValidationFailed(failures)
 

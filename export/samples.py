@@ -30,6 +30,8 @@ class ExportSamples:
     test_y: np.ndarray
     finetune_x: np.ndarray
     finetune_y: np.ndarray | None  # None: no labels in the run; fine-tuning distils from the float model
+    #: the representative samples raw, as the device feeds them (calibrates in-model variants, ``export.in_model``)
+    raw_representative: np.ndarray | None = None
 
 
 def _raw(run, key: str) -> np.ndarray:
@@ -54,8 +56,8 @@ def _preprocess(run, x: np.ndarray, key: str, model_shape: tuple) -> np.ndarray:
     return out
 
 
-def representative_set(run, config: ExportConfig, model_shape: tuple) -> np.ndarray:
-    """``config.calibration_samples`` preprocessed calibration samples (a seeded random subset)."""
+def raw_representative_set(run, config: ExportConfig) -> np.ndarray:
+    """``config.calibration_samples`` raw calibration samples (a seeded random subset)."""
     x = _raw(run, "calibration_x")
     if len(x) < config.min_calibration_samples:
         raise ExportError(
@@ -63,7 +65,12 @@ def representative_set(run, config: ExportConfig, model_shape: tuple) -> np.ndar
             f"Received: {len(x)} in {run.path / 'samples.npz'} (calibration_x)"
         )
     order = np.random.default_rng(config.seed).permutation(len(x))[: config.calibration_samples]
-    return _preprocess(run, x[np.sort(order)], "calibration_x", model_shape)
+    return x[np.sort(order)]
+
+
+def representative_set(run, config: ExportConfig, model_shape: tuple) -> np.ndarray:
+    """``config.calibration_samples`` preprocessed calibration samples (a seeded random subset)."""
+    return _preprocess(run, raw_representative_set(run, config), "calibration_x", model_shape)
 
 
 #: where validation samples come from, in this order: role in the run -> samples.npz key
@@ -113,4 +120,5 @@ def prepare(run, config: ExportConfig, model_shape: tuple) -> ExportSamples:
         test_y=np.asarray(run.samples["test_y"]),
         finetune_x=finetune_x,
         finetune_y=finetune_y,
+        raw_representative=raw_representative_set(run, config),
     )

@@ -57,6 +57,7 @@ def collect(root: Path, models: tuple[str, ...]) -> list[ModelOutputs]:
         accuracy = {r["model_id"]: r["accuracy"] for r in item.evaluated["results"]}
         for result in item.bench["results"]:
             result["accuracy"] = accuracy[result["model_id"]]
+            result["accuracy_samples"], result["accuracy_split"] = item.evaluated["samples"], "test"
             agree = read_validation.float_agreement(item.entries[result["model_id"]]) or {}
             result["agreement"], result["agreement_samples"] = agree.get("top1_agreement"), agree.get("samples")
         out.append(item)
@@ -122,7 +123,8 @@ def variant_record(result: dict, entry: dict) -> dict:
     return {
         "format": result["format"], "variant": result["variant"], "precision": result["precision"],
         "backend": result["backend"], "threads": result["threads"],
-        "accuracy": result["accuracy"], "agreement": result["agreement"],
+        "accuracy": result["accuracy"], "accuracy_samples": result.get("accuracy_samples"),
+        "agreement": result["agreement"],
         "agreement_samples": (read_validation.float_agreement(entry) or {}).get("samples"),
         "fidelity": read_validation.fidelity(entry), "fidelity_reference": entry["validation"]["reference"],
         "validation_verdict": read_validation.verdict(entry), "validation_samples": entry["validation"]["samples"],
@@ -159,7 +161,8 @@ def overview_section(info: dict, items: list[ModelOutputs], summary: dict) -> Se
         recommended = next(r for r in rows if r["recommended"])
         fastest = next(r for r in rows if r["fastest"])
         blocks.append(Text(f"Recommended on {device}: {row_name(recommended)}: end-to-end p50 "
-                           f"{fmt.us(recommended['p50_us'])} \u00b5s, accuracy {fmt.fraction(recommended['accuracy'])}, "
+                           f"{fmt.us(recommended['p50_us'])} \u00b5s, accuracy "
+                           f"{fmt.accuracy(recommended['accuracy'], recommended.get('accuracy_samples'))}, "
                            f"{fmt.size(recommended['size_bytes'])} (rule: {verdict['rule']}). "
                            f"Fastest: {row_name(fastest)} at {fmt.us(fastest['p50_us'])} \u00b5s."))
     rows = []
@@ -168,7 +171,7 @@ def overview_section(info: dict, items: list[ModelOutputs], summary: dict) -> Se
         rows.append([item.name, item.run["config"]["model"]["builder"], fmt.count(item.run["model"]["params"]),
                      " \u2192 ".join(s["op"] for s in item.run["preprocessing"]) or "none",
                      str(training.get("epochs_run", "?")), fmt.number(training.get("seconds"), 1),
-                     fmt.fraction(test["accuracy"]), str(len(item.manifest["models"]))])
+                     fmt.accuracy(test["accuracy"], test.get("n")), str(len(item.manifest["models"]))])
     blocks.append(Table(["Model", "Builder", "Parameters", "Preprocessing", "Epochs", "Training s",
                          "Keras test accuracy", "Exported variants"], rows,
                         caption="Training on the workstation (TensorFlow); everything below runs without it."))
@@ -194,7 +197,7 @@ def export_section(items: list[ModelOutputs]) -> Section:
                          f"{base / m['size_bytes']:.1f}x" if base else fmt.DASH,
                          f"{fmt.fraction(v['top1_agreement'])} ({v['reference']})", fmt.fraction(agree.get("top1_agreement")),
                          f"{v['max_abs_error']:.2g}", fmt.fraction(v["cosine_similarity"], 5),
-                         fmt.fraction(acc.get("value")), read_validation.verdict(m)])
+                         fmt.accuracy(acc.get("value"), acc.get("samples")), read_validation.verdict(m)])
         samples = read_validation.samples_text(entries[0]["validation"])
         blocks.append(Table(["Model", "Precision", "Size", "gzip", "Smaller than fp32", "Fidelity (to its source)",
                              "Agreement with float", "Max abs error", "Cosine", "Accuracy", "Validation"], rows,
@@ -227,7 +230,8 @@ def robustness_section(items: list[ModelOutputs], figures: Path, hardened: list[
         rows = [[s["model_id"], *[fmt.fraction(a, 3) for a in s["accuracy"]]] for s in result["series"]]
         rows += [[f"{h.label} ({KERAS_FLOAT})", *[fmt.fraction(a, 3) for a in _keras_float(h.robustness)]]
                  for h in twins]
-        blocks.append(Table(columns, rows, caption=f"{item.name}: top-1 accuracy on FGSM examples."))
+        blocks.append(Table(columns, rows, caption=f"{item.name}: top-1 accuracy on FGSM examples, "
+                                                   f"n={result['samples']:,} test images in every cell."))
         blocks += [Text(adversarial_training_effect(item, h)) for h in twins]
     return Section("Robustness to adversarial examples (FGSM)", blocks, intro=(
         "FGSM (Goodfellow et al., 2015) moves every pixel by epsilon (a fraction of its range) in the direction "

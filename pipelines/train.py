@@ -324,7 +324,8 @@ def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Call
     fit_seconds = time.perf_counter() - fit_started
     history = history_dict(work / HISTORY_FILE)
     if history:
-        _plots().learning_curves(history, work / "curves.png", f"{config.name}: learning curves")
+        restored = checkpoints.best_epoch + 1 if config.train.restore_best and checkpoints.best_epoch >= 0 else None
+        _plots().learning_curves(history, work / "curves.png", f"{config.name}: learning curves", restored)
     if guard.tripped:
         epoch, batch = guard.tripped_at
         last = work / "checkpoints" / cb.LAST
