@@ -114,7 +114,20 @@ class Bundle:
             check_model_file(path, model["format"], chosen.name, probe=self.probe, digest=model["sha256"])
             self._checked.add((model["file"], chosen.name))
         engine = chosen.load(str(path), threads, **options)
-        return Session(engine, model, self.pipeline, self.input_spec)
+        return Session(engine, model, self.host_pipeline(model), self.input_spec)
+
+    def host_pipeline(self, model: dict):
+        """What the host still runs for ``model``: the steps after its ``in_model_ops`` (None: nothing)."""
+        if self.pipeline is None:
+            return None
+        from edge_runtime.manifest import in_model_ops
+        from edge_runtime.preprocess import Pipeline
+
+        done = len(in_model_ops(model))
+        if done == 0:
+            return self.pipeline
+        rest = self.pipeline.steps[done:]
+        return Pipeline(rest) if rest else None
 
     def _verify_external_data(self, rel: str) -> None:
         """Every external-data file an ONNX model names is checked like any other bundle file."""

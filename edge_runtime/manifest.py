@@ -58,6 +58,11 @@ def validate_manifest(manifest: Any) -> list[str]:
             errors.append(f"$.models[{i}].file: {model['file']!r} is not listed in $.files")
         elif entry["sha256"] != model["sha256"] or entry["size_bytes"] != model["size_bytes"]:
             errors.append(f"$.models[{i}]: sha256/size differ from $.files[{model['file']!r}]")
+        pipeline_ops = [step["op"] for step in manifest["preprocessing"]]
+        in_model = in_model_ops(model)
+        if in_model != pipeline_ops[: len(in_model)]:
+            errors.append(f"$.models[{i}].in_model_ops: expected the first steps of $.preprocessing "
+                          f"{pipeline_ops}, received {in_model}")
     for path in files:
         if path.startswith("/") or ".." in Path(path).parts or "\\" in path:
             errors.append(f"$.files: {path!r} must be a relative path inside the bundle")
@@ -76,6 +81,11 @@ def _input_bound_errors(shape: list) -> list[str]:
         return [f"$.input.shape: {shape} exceeds the runtime's bounds (each dimension at most {MAX_INPUT_DIM}, "
                 f"at most {MAX_INPUT_ELEMENTS} elements)"]
     return []
+
+
+def in_model_ops(model: dict) -> list[str]:
+    """The ops a model entry performs itself (the pipeline's first steps); absent means none."""
+    return list(model.get("in_model_ops") or [])
 
 
 def read_manifest(bundle_dir: str | Path) -> dict:

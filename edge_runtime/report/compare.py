@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from edge_runtime.report.devices import base_label, group_runs
+
 #: a variant within this accuracy (absolute) of the device's best counts as "as accurate"
 ACCURACY_TOLERANCE = 0.01
 
 
 def device_label(device: dict) -> str:
-    """"<board or CPU> (<hostname>)": one label per machine across runs."""
-    what = device.get("board") or device.get("cpu_model") or device.get("arch") or "unknown device"
-    return f"{what} ({device.get('hostname', '?')})"
+    """"<board or CPU> (<label or hostname>)"; :func:`merge` makes it unique per machine (report/devices.py)."""
+    return base_label(device)
 
 
 def energy_figures(power: dict) -> dict:
@@ -151,9 +152,12 @@ def pareto_front(rows: list[dict]) -> list[dict]:
 def _compare_with_fp32(rows: list[dict]) -> None:
     """Set ``vs_fp32`` (p50 ratio, > 1 means slower) and ``fp32_p50_us`` on every non-fp32 row with an
     fp32 sibling."""
-    fp32 = {(r["bundle"], r["format"], r["backend"], r["threads"]): r for r in rows if r["precision"] == "fp32"}
+    def key(r: dict) -> tuple:  # the same run (bench file) only: never a ratio across two runs or machines
+        return (r.get("run_index"), r["bundle"], r["format"], r["backend"], r["threads"])
+
+    fp32 = {key(r): r for r in rows if r["precision"] == "fp32"}
     for row in rows:
-        ref = fp32.get((row["bundle"], row["format"], row["backend"], row["threads"]))
+        ref = fp32.get(key(row))
         if ref is not None and ref is not row and ref["p50_us"]:
             row["vs_fp32"] = row["p50_us"] / ref["p50_us"]
             row["fp32_p50_us"] = ref["p50_us"]
@@ -218,8 +222,8 @@ def comparability_warnings(runs: list[dict]) -> list[str]:
 
 
 def merge(runs: list[dict]) -> dict:
-    """Rows of every run grouped by device (and, when runs differ, by bundle task and dataset), with Pareto,
-    fastest and recommended marked per group.
+    """Rows of every run grouped by device and run (:func:`edge_runtime.report.devices.group_runs`) and, when
+    runs differ, by bundle task and dataset, with Pareto, fastest and recommended marked per group.
 
     Every row records ``several_bundles`` (its display name then carries the bundle) and that ``name``.
     """
@@ -227,14 +231,13 @@ def merge(runs: list[dict]) -> dict:
     devices: dict[str, dict] = {}
     several = len({run["bundle"]["name"] for run in runs}) > 1
     several_groups = len({comparison_group(run) for run in runs}) > 1
-    for run in runs:
-        devices.setdefault(device_label(run["device"]), run["device"])
-        label = device_label(run["device"])
-        if several_groups:
-            label = f"{label}, {group_label(comparison_group(run))}"
-        for result in run["results"]:
-            row = {**result_row(run, result), "several_bundles": several}
-            by_device[label].append({**row, "name": name(row)})
+    for label, indexes in group_runs(runs).items():
+        devices[label] = runs[indexes[0]]["device"]
+        for i in indexes:
+            key = f"{label}, {group_label(comparison_group(runs[i]))}" if several_groups else label
+            for result in runs[i]["results"]:
+                row = {**result_row(runs[i], result), "device": label, "run_index": i, "several_bundles": several}
+                by_device[key].append({**row, "name": name(row)})
     verdicts = {}
     for label, rows in by_device.items():
         _compare_with_fp32(rows)

@@ -43,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name in ("calibration_samples", "validation_samples", "opset"):
         add_flag(parser, ExportConfig, name, type=int, metavar="N")
     add_flag(parser, ExportConfig, "per_channel")
+    add_flag(parser, ExportConfig, "in_model")
     add_flag(parser, ExportConfig, "tflite_dense_per_channel")
     add_flag(parser, ExportConfig, "sparsity", type=float, metavar="F")
     add_flag(parser, ExportConfig, "clusters", type=int, metavar="N")

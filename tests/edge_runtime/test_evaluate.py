@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from edge_runtime.bundle import open_bundle
 from edge_runtime.errors import DataError
@@ -65,7 +66,6 @@ def test_dataset_labels_in_another_order_are_mapped_and_other_classes_refused():
 
 
 def test_samples_of_another_size_or_mode_are_converted_as_on_the_device(tiny):
-    from PIL import Image
 
     from edge_runtime.images import to_raw
 
@@ -90,12 +90,16 @@ def test_an_empty_split_is_an_error(tiny):
 
 
 def test_the_cli_evaluates_every_variant_on_a_real_dataset(tiny, tmp_path, capsys):
+    folder = tmp_path / "digits"  # the held-out MNIST digits as PNG files, one folder per class
+    for i, (image, label) in enumerate(zip(tiny.x_raw, tiny.y, strict=True)):
+        (folder / str(label)).mkdir(exist_ok=True, parents=True)
+        Image.fromarray(image[:, :, 0]).save(folder / str(label) / f"{i:03d}.png")
     out = tmp_path / "eval.json"
-    code = main(["evaluate", str(tiny.path), "--data", "mnist-5k", "--split", "test", "--limit", "150",
+    code = main(["evaluate", str(tiny.path), "--data", f"folder:{folder}", "--split", "test", "--limit", "30",
                  "--json", str(out)])
     assert code == 0
     data = json.loads(out.read_text())
-    assert data["samples"] == 150 and data["split"] == "test" and len(data["results"]) == 3
+    assert data["samples"] == 30 and data["split"] == "test" and len(data["results"]) == 3
     assert all(0.5 < r["accuracy"] <= 1.0 for r in data["results"])  # a real classifier on real digits
     assert "tflite-int8" in capsys.readouterr().out
 

@@ -3,7 +3,6 @@ and the project's small validator agrees with the reference ``jsonschema`` packa
 
 import copy
 
-import jsonschema
 import pytest
 
 from edge_runtime.device import device_facts
@@ -11,8 +10,11 @@ from edge_runtime.energy import cpu_time_estimate, estimate
 from edge_runtime.jsonschema_lite import validate
 from edge_runtime.probes import snapshot
 from edge_runtime.report import bench_schema, validate_bench
+from tests.edge_runtime.oracles import oracle
 from tests.edge_runtime.probes.conftest import FIXTURES
 from tests.edge_runtime.report.examples import pi5_run, x86_run
+
+jsonschema = oracle("jsonschema")
 
 
 def _reference_errors(doc):
