@@ -1,7 +1,7 @@
 """``edgenn train``: config -> dataset -> fitted preprocessing -> cached features -> Keras fit -> run directory.
 
 Resumable (a killed run re-run with the same command continues from its last finished epoch,
-with the same batches), reproducible (seeded, op determinism), visible (one line per epoch,
+with the same batches and the same dropout masks: the random layers' generator state is checkpointed), reproducible (seeded, op determinism), visible (one line per epoch,
 history.csv, TensorBoard, curves.png) and distributable (``train.strategy``). The run directory
 is the contract with ``edgenn export`` (``models.rundir``).
 """
@@ -294,6 +294,10 @@ def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Call
     work = out if chief else Path(tempfile.mkdtemp(prefix="edgenn-worker-"))
     started = time.perf_counter()
     keras.utils.set_random_seed(config.seed)
+    # Dropout and the other random layers draw from a tf.random.Generator whose state is a variable of the
+    # model, saved in every backup: a resumed run continues the random stream where the killed one stopped
+    # (with the default stateful ops it would restart it, and diverge from the first resumed step)
+    keras.backend.experimental.enable_tf_random_generator()
     if config.train.deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = make_strategy(config.train.strategy)
@@ -311,6 +315,7 @@ def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Call
     data, steps_per_epoch, val = input_streams(config, prepared, work, first_epoch)
     with strategy.scope():
         trained, model = build_and_compile(config, prepared, steps_per_epoch or -(-n_train // bs))
+    cb.track_random_state(model)
     log(f"model {config.builder}: {model.count_params():,} parameters, input {prepared.feature_shape}, "
         f"{strategy.num_replicas_in_sync} replica(s)")
     guard = cb.NanGuard()
