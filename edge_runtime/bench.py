@@ -22,6 +22,7 @@ import numpy as np
 from edge_runtime.backends import backend_for, runtime_versions
 from edge_runtime.bench_settings import BenchSettings
 from edge_runtime.errors import ConfigError
+from edge_runtime.manifest import in_model_ops
 from edge_runtime.stats import Recorder
 
 SCHEMA_VERSION = 1
@@ -251,6 +252,7 @@ def bench_one(bundle, model_id: str, backend: str | None, threads: int, settings
         "precision": model["precision"], "backend": chosen.name, "threads": threads,
         "size_bytes": model["size_bytes"], "params": analysis.get("params"), "macs": analysis.get("macs"),
         "preprocessing_ops": analysis.get("preprocessing_ops"),
+        "in_model_ops": in_model_ops(model),
         "accuracy": (model.get("accuracy") or {}).get("value"),
         "cold_start_us": {"import": round(import_ns / 1e3, 1), "load": round((t1 - t0) / 1e3, 1),
                           "first_inference": round((t2 - t1) / 1e3, 1),
@@ -325,7 +327,8 @@ def run_bench(bundle, model_ids: list[str | None], backend: str | None, settings
         "settings": {"runs": None if settings.duration_s else settings.runs, "warmup": settings.warmup,
                      "duration_s": settings.duration_s, "batch": settings.batch,
                      "threads": list(settings.threads), "backend": backend,
-                     "stages": {"preprocess": "pipeline + cast/quantize to the model input",
+                     "stages": {"preprocess": "the pipeline steps the host still runs (after the model's "
+                                              "in_model_ops) + cast/quantize to the model input",
                                 "inference": "engine only: set inputs, invoke, get outputs",
                                 "end_to_end": "preprocess + inference + dequantize outputs"}},
         "results": results,

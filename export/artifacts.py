@@ -47,7 +47,7 @@ def run_tflite(data: bytes, x: np.ndarray) -> np.ndarray:
     interpreter = _tflite_interpreter(data, batch=len(x))
     inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     feed = np.asarray(x, np.float32)
-    if np.issubdtype(inp["dtype"], np.integer):
+    if np.issubdtype(inp["dtype"], np.integer) and inp["quantization"][0] > 0:
         scale, zero = inp["quantization"]
         feed = quantize(feed, scale, zero, inp["dtype"])
     interpreter.set_tensor(inp["index"], feed.astype(inp["dtype"], copy=False))
@@ -99,8 +99,9 @@ def _onnx_session(data: bytes):
 
 def run_onnx(data: bytes, x: np.ndarray) -> np.ndarray:
     session = _onnx_session(data)
-    name = session.get_inputs()[0].name
-    return np.asarray(session.run(None, {name: np.asarray(x, np.float32)})[0], np.float32)
+    first = session.get_inputs()[0]
+    dtype = np.uint8 if first.type == "tensor(uint8)" else np.float32  # raw-frame models take uint8
+    return np.asarray(session.run(None, {first.name: np.asarray(x, dtype)})[0], np.float32)
 
 
 def _onnx_tensor(arg) -> dict:

@@ -9,6 +9,7 @@ the converter and of tfmot are here too, each behind a function that says why, a
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 
 import numpy as np
@@ -29,6 +30,23 @@ def tflite_integer_io_warning():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected", category=UserWarning)
         yield
+
+
+@contextlib.contextmanager
+def ort_debris_in(directory):
+    """Run onnxruntime's quantization pre-processing with ``directory`` as the working directory.
+
+    When symbolic shape inference is incomplete (raw-frame models), onnxruntime 1.31's
+    ``tools/symbolic_shape_infer.py`` saves ``sym_shape_infer_temp.onnx`` and uuid-named external
+    data files into the *current* directory before raising: a user's folder would collect them.
+    Remove when onnxruntime stops writing its debug model there.
+    """
+    previous = os.getcwd()
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 def keep_pruned_zeros(model):

@@ -9,12 +9,16 @@ prints one line and exits 2 (so does a missing optional dependency, naming the e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import importlib
 import os
+import signal
 import sys
+import threading
 
 from edge_runtime import __version__
+from edge_runtime.atomic import ENVIRONMENT_ERRNOS
 from edge_runtime.errors import UserError
 
 #: subcommand name -> module with HELP, add_arguments(parser), run(args) -> int (and optionally
@@ -36,6 +40,10 @@ COMMANDS: dict[str, str] = {
     "bench": "edge_runtime.commands.bench",
     "report": "edge_runtime.commands.report",
 }
+
+#: output flags every command's paths are checked for before it runs (a command module's ``OUTPUTS``
+#: adds its own, e.g. ``{"out": "dir"}``): a bad path costs one line, not a finished training run
+OUTPUT_FLAGS: dict[str, str] = {"json": "file", "markdown": "file"}
 
 #: top-level module -> the extra that installs it, so a partial install names what to add
 EXTRA_OF_MODULE: dict[str, str] = {
@@ -61,8 +69,26 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                              help="show tracebacks and debug output")
         module.add_arguments(command)
-        command.set_defaults(_run=module.run)
+        command.set_defaults(_run=module.run, _outputs={**OUTPUT_FLAGS, **getattr(module, "OUTPUTS", {})})
     return parser
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so the same ``finally`` and ``atexit`` clean-ups run."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Every output path the command was given, checked before it runs (OutputError naming the flag)."""
+    from edge_runtime.atomic import check_output_path
+
+    for flag, kind in args._outputs.items():
+        value = getattr(args, flag, None)
+        if value:
+            check_output_path(value, kind, flag=f"--{flag}")
 
 
 def _run_quietly(args: argparse.Namespace) -> int:
@@ -95,7 +121,27 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    with _sigterm_as_interrupt():
+        return _run(args)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """While a command runs, SIGTERM cleans up like Ctrl-C (the default handler would exit on the spot)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command; user errors and the environment's write errors become one line, exit 2."""
+    try:
+        check_outputs(args)
         return _run_quietly(args)
     except UserError as exc:
         if args.verbose:
@@ -109,10 +155,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"edgenn {args.command}: error: Expected {exc.name} (needed by this command). Received: not installed. "
               f'Install it with: pip install "edgenn[{extra}]"', file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except OSError as exc:  # the environment (full disk, read-only mount) rather than a bug: one line
+        if args.verbose or exc.errno not in ENVIRONMENT_ERRNOS:
+            raise
+        print(f"edgenn {args.command}: error: cannot write {exc.filename or 'a file'}: {exc.strerror}",
+              file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
         hint = getattr(sys.modules.get(args._run.__module__), "ON_INTERRUPT", "")
-        print(f"edgenn {args.command}: interrupted" + (f"; {hint}" if hint else ""), file=sys.stderr)
-        return 130
+        print(f"edgenn {args.command}: {'terminated' if terminated else 'interrupted'}" + (f"; {hint}" if hint else ""),
+              file=sys.stderr)
+        return 143 if terminated else 130
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 HELP = "export a trained run to a validated bundle of TFLite and ONNX models"
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "any"}
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -41,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name in ("calibration_samples", "validation_samples", "opset"):
         add_flag(parser, ExportConfig, name, type=int, metavar="N")
     add_flag(parser, ExportConfig, "per_channel")
+    add_flag(parser, ExportConfig, "in_model")
     add_flag(parser, ExportConfig, "tflite_dense_per_channel")
     add_flag(parser, ExportConfig, "sparsity", type=float, metavar="F")
     add_flag(parser, ExportConfig, "clusters", type=int, metavar="N")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 HELP = ("FGSM adversarial examples (Goodfellow et al. 2015) crafted on the float model, measured on it and on "
         "every variant of a bundle; writes robustness.json and an accuracy-vs-epsilon chart")
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "dir"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 HELP = "train a model from a config file into a run directory (re-running resumes it)"
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "dir"}
 #: what the CLI adds when the user interrupts training (Ctrl-C)
 ON_INTERRUPT = "re-running the same command resumes from the last finished epoch"
 
