@@ -32,6 +32,7 @@ lint: install-dev
 
 test: install-dev
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	sh tests/edge_runtime/deploy/install-openssh-server.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

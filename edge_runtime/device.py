@@ -3,11 +3,13 @@
 Everything comes from files under a replaceable ``root`` (tests use recorded trees) plus the
 running interpreter: CPU model and cores (``/proc/cpuinfo``), OS (``/etc/os-release``), board
 (``/proc/device-tree/model``), governor (cpufreq), virtual machine or not (``systemd-detect-virt``,
-the cpuinfo ``hypervisor`` flag, DMI product and vendor names), runtime versions (package metadata).
+the cpuinfo ``hypervisor`` flag, DMI product and vendor names), runtime versions (package metadata), and
+user-mode emulation (qemu-user: an arm64 interpreter on a kernel describing an x86 CPU).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import re
@@ -81,6 +83,54 @@ def virtual_machine(root: str | Path, cpuinfo: list[dict[str, str]], run: Runner
     return None, ""
 
 
+#: platform.machine() -> the CPU family it names, to see an interpreter built for another CPU than the kernel's
+MACHINE_FAMILY = {"aarch64": "arm", "arm64": "arm", "armv7l": "arm", "armv8l": "arm", "armv6l": "arm",
+                  "x86_64": "x86", "amd64": "x86", "i686": "x86", "i386": "x86"}
+
+
+def cpu_family(cpuinfo: list[dict[str, str]]) -> str | None:
+    """The CPU family /proc/cpuinfo describes: x86 ("vendor_id"), arm ("CPU implementer"), or None."""
+    if any("vendor_id" in b for b in cpuinfo):
+        return "x86"
+    if any("CPU implementer" in b for b in cpuinfo):
+        return "arm"
+    return None
+
+
+def emulation(cpuinfo: list[dict[str, str]], machine: str, environ=os.environ) -> dict | None:
+    """qemu-user's signature: this interpreter is built for another CPU family than the kernel describes.
+
+    Returns the emulator, the emulated CPU (``QEMU_CPU``; qemu's default is "max") and the host CPU, or
+    None on hardware (or when /proc/cpuinfo says nothing). Emulated timings are never a device's.
+    """
+    host, guest = cpu_family(cpuinfo), MACHINE_FAMILY.get(machine.lower())
+    if host is None or guest is None or host == guest:
+        return None
+    return {"emulator": "qemu-user", "cpu": environ.get("QEMU_CPU") or "max", "host_cpu": cpu_model(cpuinfo)}
+
+
+def emulated_cpu_model(emulated: dict) -> str:
+    """"cortex-a76, emulated (qemu-user) on Intel(R) Xeon(R) ...": the label bench results and reports show."""
+    return f"{emulated['cpu']}, emulated ({emulated['emulator']}) on {emulated['host_cpu'] or 'an unknown host'}"
+
+
+#: salt of the device id: machine-id(5) asks that the raw id never leave the machine, only an app-specific hash
+IDENTITY_SALT = b"edgenn-device-id-v1"
+
+
+def device_id(root: str | Path, arch: str, board: str | None, cpu: str | None) -> str | None:
+    """A stable, anonymous identity: the salted sha256 of /etc/machine-id with architecture, board and CPU.
+
+    Two Raspberry Pis that both keep the hostname ``raspberrypi`` differ here, and so does an emulated
+    arm64 userland from its x86 host. None when the machine has no machine-id (results then group by label).
+    """
+    machine = read_text(under(root, "/etc/machine-id")) or read_text(under(root, "/var/lib/dbus/machine-id"))
+    if not machine:
+        return None
+    parts = [IDENTITY_SALT, machine.encode(), arch.encode(), (board or "").encode(), (cpu or "").encode()]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
 def _runtimes() -> dict[str, str]:
     try:
         from edge_runtime.backends import runtime_versions
@@ -101,9 +151,13 @@ def device_facts(root: str | Path = "/", run: Runner | None = None) -> dict:
     real = _is_real(root)
     hostname = read_text(under(root, "/etc/hostname")) or (socket.gethostname() if real else "unknown")
     board = read_text(under(root, "/proc/device-tree/model")) or None
+    emulated = emulation(info, platform.machine()) if real else None
+    cpu = (emulated_cpu_model(emulated) if emulated else cpu_model(info)) or (
+        (platform.processor() or platform.machine()) if real else "unknown")
     return {
         "hostname": hostname,
-        "cpu_model": cpu_model(info) or ((platform.processor() or platform.machine()) if real else "unknown"),
+        "device_id": device_id(root, platform.machine(), board, cpu),
+        "cpu_model": cpu,
         "cores": sum(1 for b in info if "processor" in b) or (os.cpu_count() if real else None) or 1,
         "arch": platform.machine(),
         "os": os_name(root),
@@ -113,4 +167,5 @@ def device_facts(root: str | Path = "/", run: Runner | None = None) -> dict:
         "virtual_machine": is_vm,
         "virtualization_evidence": evidence or None,
         "board": board,
+        "emulated": emulated,
     }

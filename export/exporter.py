@@ -165,7 +165,7 @@ def _in_model_artifact(variant: Variant, fmt: str, sources: _Sources, config: Ex
         "validation": validate(data),
         "accuracy": accuracy_record(task, engine.run(data, samples.raw_test_x), samples.test_y, info["test"]),
         "conversion_seconds": round(seconds, 3),
-        "notes": "; ".join(n for n in (how, variant.description) if n),
+        "notes": "; ".join(n for n in (how, target.notes(config), variant.description) if n),
         "in_model_ops": list(ops),
     }
     return Artifact(model_id, data, entry)
@@ -216,7 +216,7 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
             (tmp / artifact.entry["file"]).write_bytes(artifact.data)
         return _manifest(run, artifacts, run.pipeline.to_spec(tmp), sources)
 
-    manifest = write_bundle(out, populate, overwrite=overwrite, as_zip=as_zip)
+    manifest = write_bundle(out, populate, overwrite=overwrite, as_zip=as_zip, run_dir=run.path)
     log(f"wrote {out} ({len(artifacts)} models)")
     return manifest
 

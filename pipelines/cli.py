@@ -33,12 +33,14 @@ COMMANDS: dict[str, str] = {
     "robustness": "pipelines.commands.robustness",
     "config": "pipelines.commands.config",
     "ops": "pipelines.commands.ops",
+    "wheelhouse": "pipelines.commands.wheelhouse",
     # the device: bundles, inference, measurement (the edge extra only)
     "inspect": "edge_runtime.commands.inspect",
     "predict": "edge_runtime.commands.predict",
     "evaluate": "pipelines.commands.evaluate",
     "bench": "edge_runtime.commands.bench",
     "report": "edge_runtime.commands.report",
+    "deploy": "edge_runtime.commands.deploy",
 }
 
 #: output flags every command's paths are checked for before it runs (a command module's ``OUTPUTS``

@@ -24,7 +24,7 @@ from pipelines.stages import Stage, claim_workspace, run_stages
 
 WORKSPACE_KIND = "demo"
 MODELS = ("mnist_mlp", "mnist_cnn", "mnist_hybrid")
-#: the hybrid's HOG is not differentiable as written: FGSM is crafted on this model instead
+#: besides the white-box attack through its own twins, the hybrid is attacked by transfer from this model
 SURROGATES = {"mnist_hybrid": "mnist_cnn"}
 #: the training configs, shipped in the wheel as package data (``pipelines/configs`` links to the
 #: checkout's ``configs/``, so the examples users read and the files the demo trains are one copy)

@@ -21,8 +21,12 @@ def pyplot():
     return plt
 
 
-def learning_curves(history: dict[str, list[float]], path: str | Path, title: str = "") -> Path:
-    """Train vs validation loss (left) and metric (right) per epoch: the gap shows overfitting."""
+def learning_curves(history: dict[str, list[float]], path: str | Path, title: str = "",
+                    restored_epoch: int | None = None) -> Path:
+    """Train vs validation loss (left) and metric (right) per epoch: the gap shows overfitting.
+
+    ``restored_epoch`` (1-based): the epoch whose weights the model kept, drawn as a dashed line.
+    """
     plt = pyplot()
     metric = next((k for k in history if not k.startswith(("val_", "loss", "lr", "epoch"))), None)
     panels = [("loss", "loss")] + ([(metric, metric)] if metric else [])
@@ -32,6 +36,9 @@ def learning_curves(history: dict[str, list[float]], path: str | Path, title: st
         ax.plot(epochs, history.get(key, []), label=f"train {label}")
         if f"val_{key}" in history:
             ax.plot(range(1, len(history[f"val_{key}"]) + 1), history[f"val_{key}"], label=f"validation {label}")
+        if restored_epoch is not None:
+            ax.axvline(restored_epoch, color="0.4", linestyle="--", linewidth=1,
+                       label=f"restored (epoch {restored_epoch})")
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -64,17 +71,24 @@ def confusion(matrix, class_names: list[str], path: str | Path, title: str = "")
     return save(fig, path)
 
 
-def sweep_curves(runs: list[tuple[str, dict[str, list[float]]]], key: str, path: str | Path, title: str = "") -> Path:
-    """One line per run of ``history[key]`` (e.g. val_loss), log scale when values span decades."""
+def sweep_curves(runs: list[tuple], key: str, path: str | Path, title: str = "") -> Path:
+    """One line per run of ``history[key]`` (e.g. val_loss), log scale when values span decades.
+
+    ``runs``: ``(label, history)`` or ``(label, history, restored_epoch)``; a restored epoch is ringed.
+    """
     import math
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     values = []
-    for label, history in runs:
+    for label, history, *restored in runs:
         series = [v if math.isfinite(v) else float("nan") for v in history.get(key, [])]
         values += [v for v in series if math.isfinite(v)]
-        ax.plot(range(1, len(series) + 1), series, marker="o", markersize=3, label=label)
+        (line,) = ax.plot(range(1, len(series) + 1), series, marker="o", markersize=3, label=label)
+        epoch = restored[0] if restored else None
+        if epoch is not None and 1 <= epoch <= len(series):
+            ax.plot([epoch], [series[epoch - 1]], marker="o", markersize=10, markerfacecolor="none",
+                    markeredgecolor=line.get_color(), linestyle="none")
     if values and min(values) > 0 and max(values) / min(values) > 30:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")

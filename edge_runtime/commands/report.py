@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from edge_runtime.atomic import write_json, write_text
     from edge_runtime.report import load_runs, render_html, render_markdown, summary
+    from edge_runtime.report.devices import device_count
 
     runs = load_runs(args.inputs)
     sources = [str(p) for p in args.inputs]
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         write_text(path, text)
     if args.json:
         write_json(args.json, summary(runs))
-    devices = len({(r["device"].get("hostname"), r["device"].get("board"), r["device"].get("cpu_model")) for r in runs})
+    devices = device_count(runs)
     results = sum(len(r["results"]) for r in runs)
     written = ", ".join(p for p in (args.out, args.markdown, args.json) if p)
     print(f"report: {results} results from {len(runs)} run(s) on {devices} device(s) -> {written}")

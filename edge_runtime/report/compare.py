@@ -9,40 +9,88 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from edge_runtime.report.devices import base_label, group_runs
+
 #: a variant within this accuracy (absolute) of the device's best counts as "as accurate"
 ACCURACY_TOLERANCE = 0.01
 
 
 def device_label(device: dict) -> str:
-    """"<board or CPU> (<hostname>)": one label per machine across runs."""
-    what = device.get("board") or device.get("cpu_model") or device.get("arch") or "unknown device"
-    return f"{what} ({device.get('hostname', '?')})"
+    """"<board or CPU> (<label or hostname>)"; :func:`merge` makes it unique per machine (report/devices.py)."""
+    return base_label(device)
 
 
-def _energy(power: dict) -> tuple[float | None, str | None, str | None]:
-    measured = power.get("measured") or {}
-    if measured.get("energy_uj_per_inference") is not None:
-        return measured["energy_uj_per_inference"], "measured", measured.get("source")
-    estimate = power.get("estimate") or {}
-    if estimate.get("energy_uj_per_inference") is not None:
-        return estimate["energy_uj_per_inference"], "estimate", estimate.get("source")
+def energy_figures(power: dict) -> dict:
+    """The three energy figures of a result, each labelled: estimate, measured, lower bound (uJ/inference).
+
+    A bench file written before the CPU-time estimate existed has only the MAC/bytes figure under
+    ``estimate`` (no ``model``): it is read as the lower bound it is, and the estimate is absent.
+    """
+    measured = (power.get("measured") or {}).get("energy_uj_per_inference")
+    estimate, lower = power.get("estimate") or {}, power.get("lower_bound") or {}
+    if estimate and not estimate.get("model"):
+        estimate, lower = {}, estimate
+    return {"energy_estimate_uj": estimate.get("energy_uj_per_inference"),
+            "energy_estimate_source": estimate.get("source"),
+            "energy_estimate_basis": f"{estimate['board']}, {estimate['watts_per_core']:.3g} W/core"
+            if estimate.get("board") else None,
+            "energy_measured_uj": measured, "energy_measured_source": (power.get("measured") or {}).get("source"),
+            "energy_lower_bound_uj": lower.get("energy_uj_per_inference")}
+
+
+def _energy(figures: dict) -> tuple[float | None, str | None, str | None]:
+    """The one figure a single-number column shows: measured where there is one, else the estimate."""
+    if figures["energy_measured_uj"] is not None:
+        return figures["energy_measured_uj"], "measured", figures["energy_measured_source"]
+    if figures["energy_estimate_uj"] is not None:
+        return figures["energy_estimate_uj"], "estimate", figures["energy_estimate_source"]
     return None, None, None
+
+
+def sustained(result: dict) -> dict | None:
+    """The sustained-run verdict: the bench's own when it carries its evidence, else re-judged from the timeline.
+
+    Files written before evidence was required flagged throttling from latency drift alone, partial last
+    window included; their timeline is judged again, the last window dropped when it is shorter than the others.
+    """
+    verdict, points = result.get("sustained"), result.get("timeline") or []
+    if verdict is None or "evidence" in verdict or not points:
+        return verdict
+    from edge_runtime.bench import COMPLETE_SHARE, sustained_verdict
+
+    ends = [0.0] + [p["t_s"] for p in points]
+    spans = [b - a for a, b in zip(ends, ends[1:], strict=False)]
+    full = sorted(spans)[len(spans) // 2]
+    marked = [{**p, "complete": p.get("complete", span >= COMPLETE_SHARE * full)} for p, span in zip(points, spans, strict=True)]
+    return sustained_verdict(marked)
+
+
+def _throttled(result: dict) -> bool | None:
+    """Throttled with evidence: the sustained verdict when there is one, else the bench's before/after flags."""
+    verdict = sustained(result)
+    thermal = (result.get("thermal") or {}).get("throttled")
+    if verdict is None:
+        return thermal
+    return verdict["throttling_suspected"] or bool(thermal and "evidence" in (result.get("sustained") or {}))
 
 
 def result_row(run: dict, result: dict) -> dict:
     """One flat row of the comparison table for ``result`` of ``run``."""
     lat = result["latency_us"]
     e2e, pre, inf = lat["end_to_end"], lat["preprocess"], lat["inference"]
-    energy, label, source = _energy(result.get("power") or {})
+    figures = energy_figures(result.get("power") or {})
+    energy, label, source = _energy(figures)
     settings = run["settings"]
     how = f"sustained {settings['duration_s']:g} s" if settings.get("duration_s") else f"{settings['runs']} runs"
     return {
         "device": device_label(run["device"]), "bundle": run["bundle"]["name"], "task": run["bundle"].get("task"),
         "run": f"{how}, {run['created'][:16].replace('T', ' ')}",
         "model_id": result["model_id"], "format": result["format"], "variant": result["variant"],
+        "in_model_ops": list(result.get("in_model_ops") or []),  # absent in older results: none
         "precision": result["precision"], "backend": result["backend"], "threads": result["threads"],
         "size_bytes": result["size_bytes"], "params": result.get("params"), "macs": result.get("macs"),
         "accuracy": result.get("accuracy"), "agreement": result.get("agreement"),
+        "accuracy_samples": result.get("accuracy_samples"), "dataset": run["bundle"].get("dataset"),
         # higher is better only for classification accuracy; a regression metric is shown, not ranked
         "score": result.get("accuracy") if run["bundle"].get("task") != "regression" else None,
         "p50_us": e2e["p50"], "p99_us": e2e["p99"], "p50_ci95": e2e["p50_ci95"],
@@ -50,8 +98,8 @@ def result_row(run: dict, result: dict) -> dict:
         "preprocess_share": pre["p50"] / e2e["p50"] if e2e["p50"] else None,
         "cpu_us": result["cpu_time_us_per_inference"], "throughput_per_s": result["throughput_per_s"],
         "peak_rss_mb": result["peak_rss_mb"], "cold_start_us": result["cold_start_us"]["total"],
-        "energy_uj": energy, "energy_label": label, "energy_source": source,
-        "throttled": (result.get("thermal") or {}).get("throttled"),
+        "energy_uj": energy, "energy_label": label, "energy_source": source, **figures,
+        "throttled": _throttled(result),
         "pareto": False, "fastest": False, "recommended": False, "vs_fp32": None, "fp32_p50_us": None,
         "result": result,
     }
@@ -105,9 +153,12 @@ def pareto_front(rows: list[dict]) -> list[dict]:
 def _compare_with_fp32(rows: list[dict]) -> None:
     """Set ``vs_fp32`` (p50 ratio, > 1 means slower) and ``fp32_p50_us`` on every non-fp32 row with an
     fp32 sibling."""
-    fp32 = {(r["bundle"], r["format"], r["backend"], r["threads"]): r for r in rows if r["precision"] == "fp32"}
+    def key(r: dict) -> tuple:  # the same run (bench file) only: never a ratio across two runs or machines
+        return (r.get("run_index"), r["bundle"], r["format"], r["backend"], r["threads"])
+
+    fp32 = {key(r): r for r in rows if r["precision"] == "fp32"}
     for row in rows:
-        ref = fp32.get((row["bundle"], row["format"], row["backend"], row["threads"]))
+        ref = fp32.get(key(row))
         if ref is not None and ref is not row and ref["p50_us"]:
             row["vs_fp32"] = row["p50_us"] / ref["p50_us"]
             row["fp32_p50_us"] = ref["p50_us"]
@@ -141,20 +192,53 @@ def verdict(rows: list[dict], tolerance: float = ACCURACY_TOLERANCE) -> dict:
             "slower_than_fp32": sorted(slower, key=lambda r: -r["vs_fp32"])}
 
 
+def comparison_group(run: dict) -> tuple[str | None, str | None]:
+    """(task, dataset) of a run's bundle: accuracies and recommendations compare only within one."""
+    bundle = run["bundle"]
+    return bundle.get("task"), bundle.get("dataset")
+
+
+def group_label(group: tuple[str | None, str | None]) -> str:
+    task, dataset = group
+    return f"{task or 'unknown task'} on {dataset or 'an unrecorded dataset'}"
+
+
+def comparability_warnings(runs: list[dict]) -> list[str]:
+    """What the reader must know before comparing accuracies across bundles: several tasks or datasets
+    (compared separately), or bundles whose dataset is not recorded (compared as if it were the same)."""
+    if len({run["bundle"]["name"] for run in runs}) < 2:
+        return []
+    groups = sorted({comparison_group(run) for run in runs}, key=str)
+    warnings = []
+    if len(groups) > 1:
+        warnings.append("These results come from bundles of different tasks or datasets ("
+                        + "; ".join(group_label(g) for g in groups) + "): each is compared and recommended "
+                        "separately, never across.")
+    unknown = sorted({run["bundle"]["name"] for run in runs if not run["bundle"].get("dataset")})
+    if unknown:
+        warnings.append(f"Bundle(s) {', '.join(unknown)} do not record their dataset (exported before it was "
+                        "recorded, or bare models): their accuracies are compared with the others' as if measured "
+                        "on the same data, which may not hold.")
+    return warnings
+
+
 def merge(runs: list[dict]) -> dict:
-    """Rows of every run grouped by device, with Pareto, fastest and recommended marked per device.
+    """Rows of every run grouped by device and run (:func:`edge_runtime.report.devices.group_runs`) and, when
+    runs differ, by bundle task and dataset, with Pareto, fastest and recommended marked per group.
 
     Every row records ``several_bundles`` (its display name then carries the bundle) and that ``name``.
     """
     by_device: dict[str, list[dict]] = defaultdict(list)
     devices: dict[str, dict] = {}
     several = len({run["bundle"]["name"] for run in runs}) > 1
-    for run in runs:
-        label = device_label(run["device"])
-        devices.setdefault(label, run["device"])
-        for result in run["results"]:
-            row = {**result_row(run, result), "several_bundles": several}
-            by_device[label].append({**row, "name": name(row)})
+    several_groups = len({comparison_group(run) for run in runs}) > 1
+    for label, indexes in group_runs(runs).items():
+        devices[label] = runs[indexes[0]]["device"]
+        for i in indexes:
+            key = f"{label}, {group_label(comparison_group(runs[i]))}" if several_groups else label
+            for result in runs[i]["results"]:
+                row = {**result_row(runs[i], result), "device": label, "run_index": i, "several_bundles": several}
+                by_device[key].append({**row, "name": name(row)})
     verdicts = {}
     for label, rows in by_device.items():
         _compare_with_fp32(rows)
@@ -164,4 +248,4 @@ def merge(runs: list[dict]) -> dict:
         verdicts[label]["fastest"]["fastest"] = True
         verdicts[label]["recommended"]["recommended"] = True
     return {"devices": devices, "rows": dict(by_device), "verdicts": verdicts,
-            "bundles": sorted({r["bundle"]["name"] for r in runs})}
+            "bundles": sorted({r["bundle"]["name"] for r in runs}), "warnings": comparability_warnings(runs)}

@@ -55,7 +55,9 @@ def summarize(dataset) -> dict:
     return {"name": dataset.name, "task": dataset.task, "class_names": dataset.class_names,
             "input_spec": dataset.input_spec, "source": dataset.source, "official_test": dataset.official_test,
             "sizes": {s: len(dataset.split(s)[1]) for s in ("train", "val", "test")},
-            "skipped": [{"path": p, "reason": why} for p, why in dataset.skipped], "summary": dataset.summary()}
+            "skipped": [{"path": p, "reason": why} for p, why in dataset.skipped],
+            "converted": [{"path": p, "conversion": what} for p, what in dataset.converted],
+            "input_note": dataset.input_note or None, "summary": dataset.summary()}
 
 
 
@@ -72,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
 
         dataset = load(args.uri, seed=args.seed, on_error=args.on_error)
         print(dataset.summary())
+        if dataset.input_note:
+            print(f"  {dataset.input_note}")
         for path, why in dataset.skipped:
             print(f"  skipped {path}: {why}")
         result["loaded"] = summarize(dataset)

@@ -97,7 +97,11 @@ def test_the_robustness_numbers_cover_every_variant_and_fgsm_hurts(report):
         assert set(ids) == QUICK_IDS | {"keras-float"}, model
         keras = result["series"][ids.index("keras-float")]["accuracy"]
         assert keras[0] > 0.8 and keras[-1] < keras[0] - 0.2, (model, keras)
-    assert report["robustness"]["mnist_hybrid"]["attack"]["crafted_on"]["name"] == "mnist_cnn"
+    hybrid = report["robustness"]["mnist_hybrid"]
+    assert [(a["kind"], a["crafted_on"]["name"]) for a in hybrid["attacks"]] == [
+        ("white-box", "mnist_hybrid"), ("transfer", "mnist_cnn")]
+    assert any(p.startswith("hog: orientation binning") for p in hybrid["attacks"][0]["piecewise"])
+    assert any(p.startswith("deskew: the shear's linear interpolation") for p in hybrid["attacks"][0]["piecewise"])
 
 
 @pytest.mark.slow
