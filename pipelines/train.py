@@ -9,6 +9,7 @@ is the contract with ``edgenn export`` (``models.rundir``).
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import math
 import shutil
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from edge_runtime import atomic
-from edge_runtime.errors import ConfigError, DataError, UserError
+from edge_runtime.errors import ConfigError, DataError, UserError, require
 from edge_runtime.preprocess import OPS, Pipeline
 from pipelines import outdir
 from pipelines.config import Config
@@ -282,6 +283,8 @@ def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Call
     # what can be refused without TensorFlow is refused before it loads (seconds earlier)
     resolve(config.dataset_uri)
     Pipeline.from_spec(config.preprocess_spec())
+    if importlib.util.find_spec("tensorflow") is None:  # an edge-only install: say so before writing anything
+        require("tensorflow", "train", "training")
     out = Path(out)
     chief = is_chief(config.train.strategy)
     state = outdir.claim(out, config.to_dict(), overwrite=overwrite) if chief else "worker"
