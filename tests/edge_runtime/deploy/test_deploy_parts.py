@@ -71,8 +71,9 @@ def test_the_agent_writes_only_verified_files_inside_its_directory(tmp_path):
     done = _agent("receive", str(tmp_path), data=_frame("a/b.bin", b"hello") + _frame("c.bin", b"x" * 3))
     assert done.returncode == 0 and json.loads(done.stdout) == {"files": 2, "bytes": 8}
     assert (tmp_path / "a/b.bin").read_bytes() == b"hello"
-    hashes = json.loads(_agent("hashes", str(tmp_path), data=b'["a/b.bin", "missing"]').stdout)
-    assert hashes == {"a/b.bin": hashlib.sha256(b"hello").hexdigest(), "missing": None}
+    probe = json.loads(_agent("probe", str(tmp_path), data=b'["a/b.bin", "missing"]').stdout)
+    assert probe["hashes"] == {"a/b.bin": hashlib.sha256(b"hello").hexdigest(), "missing": None}
+    assert probe["venv_exists"] is False and probe["installed"] is None and probe["free_bytes"] > 0
 
     bad = _agent("receive", str(tmp_path), data=_frame("a/b.bin", b"HELLO", sha256=hashlib.sha256(b"hello").hexdigest()))
     assert bad.returncode == 4 and b"sha256 mismatch" in bad.stderr
