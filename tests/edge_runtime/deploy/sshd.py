@@ -78,7 +78,7 @@ class Sshd:
             self.proc.wait(10)
 
 
-def start_sshd(root: Path, authorized_keys: Path, home: Path | None = None) -> Sshd:
+def start_sshd(root: Path, authorized_keys: Path, home: Path | None = None, cpu: int | None = None) -> Sshd:
     """Start ``sshd -D`` on a free loopback port with a fresh host key; wait until it accepts connections.
 
     Sessions get HOME=``home`` (default ``root/home``): each device its own ``~/edgenn`` although we are
@@ -99,7 +99,8 @@ def start_sshd(root: Path, authorized_keys: Path, home: Path | None = None) -> S
             "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "AllowTcpForwarding no",
             "X11Forwarding no", "LogLevel VERBOSE", f"SetEnv HOME={home}", ""]))
         log = root / "sshd.log"
-        proc = subprocess.Popen([str(SSHD), "-D", "-f", str(config), "-E", str(log)])
+        pin = ["taskset", "-c", str(cpu)] if cpu is not None else []  # a board of its own: one core
+        proc = subprocess.Popen([*pin, str(SSHD), "-D", "-f", str(config), "-E", str(log)])
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and proc.poll() is None:
             try:
@@ -143,9 +144,10 @@ class Fleet:
     authorized_keys: Path
     devices: dict[str, Sshd] = field(default_factory=dict)
 
-    def add_device(self, alias: str, home: Path | None = None) -> Sshd:
-        """Start another sshd, trust its host key and give it an alias (``home`` shares a device's)."""
-        server = start_sshd(self.root / alias, self.authorized_keys, home)
+    def add_device(self, alias: str, home: Path | None = None, cpu: int | None = None) -> Sshd:
+        """Start another sshd, trust its host key and give it an alias (``home`` shares a device's; ``cpu``
+        pins it and all it runs to one core)."""
+        server = start_sshd(self.root / alias, self.authorized_keys, home, cpu)
         self.devices[alias] = server
         with self.known_hosts.open("a") as f:
             f.write(server.known_hosts_line() + "\n")
@@ -154,7 +156,7 @@ class Fleet:
         return server
 
     @classmethod
-    def create(cls, root: Path) -> Fleet:
+    def create(cls, root: Path, pin: bool = False) -> Fleet:
         """dev-a and dev-b, plus aliases that fail: closed, wrong-key, changed-key, unknown-host."""
         root.mkdir(parents=True, exist_ok=True)
         user_key, stranger = root / "id_user", root / "id_stranger"
@@ -165,8 +167,8 @@ class Fleet:
         fleet.config.write_text("")
         fleet.known_hosts.write_text("")
         try:
-            a = fleet.add_device("dev-a")
-            fleet.add_device("dev-b")
+            a = fleet.add_device("dev-a", cpu=0 if pin else None)
+            fleet.add_device("dev-b", cpu=1 if pin else None)
             (root / "known_hosts_changed").write_text(a.known_hosts_line(keygen(root / "other_host_key")) + "\n")
             (root / "known_hosts_empty").write_text("")
             with fleet.config.open("a") as f:
