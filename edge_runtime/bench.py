@@ -3,62 +3,40 @@
 One result per (model, backend, threads). Stages, timed with ``time.perf_counter_ns`` in one
 loop: ``preprocess`` = the bundle's pipeline plus the cast/quantization to the model's input
 dtype; ``inference`` = the engine alone (set inputs, invoke, get outputs); ``end_to_end`` = both
-plus dequantizing the outputs. Cold start: ``import`` (the engine module's first import),
-``load`` (sha256 check, model check, engine creation), ``first_inference`` (the first
-end-to-end call). ``--duration`` runs a sustained test that records latency and temperature per
-window and flags throttling. The JSON shape is ``docs/architecture.md``'s bench result.
+plus dequantizing the outputs. Cold start (:mod:`edge_runtime.coldstart`): every row in a fresh
+child process, ``import`` + ``load`` + ``first_inference``. Energy: the headline estimate is CPU
+time per inference x the board's active power per core (:mod:`edge_runtime.energy.core_power`),
+measured energy beside it where a sensor exists, the MAC/bytes figure as a lower bound.
+``--duration`` runs a sustained test that records latency and temperature per window; it calls
+throttling only with evidence (board flags, a clock drop, a trip-point temperature) and otherwise
+reports the latency drift between the first and last complete windows.
 """
 
 from __future__ import annotations
 
 import math
 import resource
+import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import numpy as np
 
 from edge_runtime.backends import backend_for, runtime_versions
+from edge_runtime.bench_settings import BenchSettings
 from edge_runtime.errors import ConfigError
+from edge_runtime.manifest import in_model_ops
 from edge_runtime.stats import Recorder
 
 SCHEMA_VERSION = 1
 BLOCK = 4096  # samples per block handed to the recorders
-#: a sustained run is flagged when the last window's median is this much slower than the first's
+#: latency drift (last complete window's median vs the first's) worth a line of its own
 DRIFT_LIMIT = 0.20
-#: ... or when a CPU clock falls this far below its first reading
+#: throttling evidence: the mean CPU clock falls this far below its first complete window's
 CLOCK_DROP_LIMIT = 0.10
-
-
-@dataclass
-class BenchSettings:
-    """What to run and for how long. ``runs`` and ``duration_s`` are exclusive (duration wins)."""
-
-    runs: int = 1000  # enough for stable p99 at ~10 samples beyond it
-    warmup: int = 50  # caches, XNNPACK packing and allocator settle within tens of runs
-    duration_s: float | None = None
-    window_s: float = 1.0  # sustained mode: one timeline point per window
-    threads: tuple[int, ...] = (1,)
-    batch: int = 1
-    energy: bool = False  # measuring energy takes 2 x windows x seconds per result: opt in
-    energy_windows: int = 5
-    energy_seconds: float = 10.0
-    probe_root: str = "/"
-    extra: dict = field(default_factory=dict)
-
-    def check(self) -> None:
-        if self.duration_s is None and (not isinstance(self.runs, int) or self.runs < 1):
-            raise ConfigError(f"Expected runs >= 1. Received: runs={self.runs!r}")
-        if self.duration_s is not None and not self.duration_s > 0:
-            raise ConfigError(f"Expected duration > 0 seconds. Received: duration={self.duration_s!r}")
-        if not isinstance(self.warmup, int) or self.warmup < 0:
-            raise ConfigError(f"Expected warmup >= 0. Received: warmup={self.warmup!r}")
-        if not self.threads or any(not isinstance(t, int) or t < 1 for t in self.threads):
-            raise ConfigError(f"Expected thread counts >= 1. Received: threads={self.threads!r}")
-        if not isinstance(self.batch, int) or self.batch < 1:
-            raise ConfigError(f"Expected batch >= 1. Received: batch={self.batch!r}")
+#: a window shorter than this share of ``window_s`` (the run's tail) is recorded but never judged
+COMPLETE_SHARE = 0.95
 
 
 def sample_input(bundle, session, batch: int, seed: int = 0) -> np.ndarray:
@@ -100,9 +78,13 @@ class Probes:
             from edge_runtime.probes import Snapshotter, energy_meter
         except ImportError:  # the probes package is optional for a bare runtime
             self.snapshotter, self.meter, self.reason = None, None, "edge_runtime.probes is not available"
+            self.trip_c = None
             return
+        from edge_runtime.probes.thermal import throttle_trip_c
+
         self.snapshotter = Snapshotter(root)
         self.meter, self.reason = energy_meter(root)
+        self.trip_c = throttle_trip_c(root)
 
     def snapshot(self) -> dict:
         if self.snapshotter is None:
@@ -151,10 +133,16 @@ def timed_loop(session, x, count: int | None, until_ns: int | None, recorders, o
 
 
 class Timeline:
-    """Sustained mode: per window, the median latencies, the hottest zone and the mean clock."""
+    """Sustained mode: per window, the median latencies, the hottest zone and the mean clock.
 
-    def __init__(self, probes: Probes, window_s: float):
+    ``on_window(point, p50_so_far_us)`` is called after each window (the CLI prints a line).
+    The last window is usually cut short by the end of the run: it is kept with ``complete``
+    false and never judged.
+    """
+
+    def __init__(self, probes: Probes, window_s: float, on_window=None, so_far=None):
         self.probes, self.window_ns = probes, int(window_s * 1e9)
+        self.on_window, self.so_far = on_window, so_far
         self.start = time.perf_counter_ns()
         self.points: list[dict] = []
         self._e2e: list[np.ndarray] = []
@@ -176,15 +164,20 @@ class Timeline:
         snap = self.probes.snapshot()
         temps = [t for t in snap["temperatures_c"].values() if t is not None]
         clocks = [f for f in snap["cpu_freq_khz"].values() if f is not None]
-        self.points.append({
+        span = now - self._last
+        point = {
             "t_s": round((now - self.start) / 1e9, 3), "n": int(e2e.size),
+            "window_s": round(span / 1e9, 3), "complete": span >= COMPLETE_SHARE * self.window_ns,
             "end_to_end_p50_us": round(float(np.median(e2e)) / 1e3, 3),
             "inference_p50_us": round(float(np.median(inf)) / 1e3, 3),
             "temperature_c": max(temps) if temps else None,
             "cpu_freq_khz": round(sum(clocks) / len(clocks)) if clocks else None,
             "throttled": _any_throttled(snap),
-        })
+        }
+        self.points.append(point)
         self._e2e, self._inf, self._last = [], [], now
+        if self.on_window is not None:
+            self.on_window(point, self.so_far() if self.so_far else None)
 
 
 def _any_throttled(snap: dict) -> bool | None:
@@ -193,26 +186,42 @@ def _any_throttled(snap: dict) -> bool | None:
     return None if not bits else bool(bits.get("any_now"))
 
 
-def sustained_verdict(points: list[dict]) -> dict:
-    """Flag throttling over a sustained run: reported by the board, a clock drop, or a latency drift."""
-    reasons = []
-    if any(p.get("throttled") for p in points):
-        reasons.append("the board reported throttling")
-    clocks = [p["cpu_freq_khz"] for p in points if p.get("cpu_freq_khz")]
+def sustained_verdict(points: list[dict], trip_c: float | None = None) -> dict:
+    """Throttling only with evidence, judged on complete windows; otherwise the latency drift, as a number.
+
+    Evidence: the board's throttling flag, the mean clock falling more than CLOCK_DROP_LIMIT below the
+    first complete window's, or the hottest zone reaching ``trip_c`` (the kernel's passive trip point).
+    A slower latency alone is "latency drift" (a VM neighbour, a background job or the cache can cause it).
+    Points without ``complete`` (older files) count as complete.
+    """
+    judged = [p for p in points if p.get("complete", True)]
+    evidence = []
+    flagged = sum(1 for p in judged if p.get("throttled"))
+    if flagged:
+        evidence.append(f"the board reported throttling in {flagged} of {len(judged)} windows")
+    clocks = [p["cpu_freq_khz"] for p in judged if p.get("cpu_freq_khz")]
     if len(clocks) >= 2 and min(clocks[1:]) < (1 - CLOCK_DROP_LIMIT) * clocks[0]:
-        reasons.append(f"CPU clock fell from {clocks[0]} to {min(clocks[1:])} kHz")
+        evidence.append(f"CPU clock fell from {clocks[0]} to {min(clocks[1:])} kHz")
+    temps = [p["temperature_c"] for p in judged if p.get("temperature_c") is not None]
+    if trip_c is not None and temps and max(temps) >= trip_c:
+        evidence.append(f"temperature reached {max(temps):g} C, the {trip_c:g} C trip point")
     drift = None
-    if len(points) >= 2:
-        first, last = points[0]["end_to_end_p50_us"], points[-1]["end_to_end_p50_us"]
-        drift = (last - first) / first if first else None
-        if drift is not None and drift > DRIFT_LIMIT:
-            reasons.append(f"end-to-end p50 rose {drift:.0%} from the first window to the last")
-    return {"throttling_suspected": bool(reasons), "reasons": reasons,
-            "latency_drift": None if drift is None else round(drift, 4), "windows": len(points)}
+    if len(judged) >= 2 and judged[0]["end_to_end_p50_us"]:
+        first, last = judged[0]["end_to_end_p50_us"], judged[-1]["end_to_end_p50_us"]
+        drift = round((last - first) / first, 4)
+    summary = ("throttling: " + "; ".join(evidence)) if evidence else "no throttling evidence"
+    if drift is not None:
+        summary += (f"; latency drift {drift:+.0%} (end-to-end p50, first to last complete window"
+                    f"{', over ' + format(DRIFT_LIMIT, '.0%') if abs(drift) > DRIFT_LIMIT else ''})")
+    return {"throttling_suspected": bool(evidence), "reasons": evidence, "evidence": evidence,
+            "latency_drift": drift, "windows": len(points), "complete_windows": len(judged),
+            "trip_point_c": trip_c, "summary": summary}
 
 
-def power_fields(bundle, session, probes: Probes, settings: BenchSettings, x) -> dict:
-    """Measured energy (opt-in, where a sensor exists) and always the labelled estimate."""
+def power_fields(bundle, session, probes: Probes, settings: BenchSettings, x, cpu_us: float,
+                 device: dict) -> dict:
+    """Measured energy (opt-in, where a sensor exists) beside the headline estimate (CPU time x power per
+    core) and the MAC/bytes lower bound, each labelled."""
     measured, reason = None, probes.reason or "no energy sensor found"
     if probes.meter is not None:
         if settings.energy:
@@ -224,12 +233,18 @@ def power_fields(bundle, session, probes: Probes, settings: BenchSettings, x) ->
         else:
             reason = (f"sensor {probes.meter.source} found; pass --energy to measure "
                       f"(takes about {2 * settings.energy_windows * settings.energy_seconds:g} s per result)")
+    try:
+        from edge_runtime.energy.core_power import cpu_time_estimate
+    except ImportError:
+        estimate = None
+    else:
+        estimate = cpu_time_estimate(cpu_us, device)
     return {"measured": measured, "unavailable_reason": None if measured and not reason else reason,
-            "estimate": energy_estimate(session)}
+            "estimate": estimate, "lower_bound": energy_lower_bound(session)}
 
 
-def energy_estimate(session) -> dict | None:
-    """Horowitz-constant estimate from the manifest's MACs and the bytes the model moves."""
+def energy_lower_bound(session) -> dict | None:
+    """Horowitz-constant arithmetic from the manifest's MACs and the bytes the model moves: a lower bound."""
     analysis = session.model.get("analysis") or {}
     if "macs" not in analysis:
         return None
@@ -246,9 +261,28 @@ def energy_estimate(session) -> dict | None:
         return None
 
 
+def cold_start(bundle, model: dict, backend: str, threads: int, batch: int, options: dict | None,
+               in_process: dict) -> dict:
+    """The row's cold start from a fresh child (:mod:`edge_runtime.coldstart`); the in-process figures,
+    labelled, only if the child fails."""
+    from edge_runtime import coldstart
+
+    path = bundle.source if bundle.bare else bundle.path
+    try:
+        return coldstart.measure_in_child(str(path), model["id"], model["format"], backend, threads, options, batch)
+    except (RuntimeError, OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        return in_process | {"method": f"in the bench process (the cold-start child failed: {exc}); "
+                                       "not comparable with other rows"}
+
+
 def bench_one(bundle, model_id: str, backend: str | None, threads: int, settings: BenchSettings,
-              probes: Probes, options: dict | None = None) -> dict:
-    """One result dict (the ``results[]`` entry of the bench JSON)."""
+              probes: Probes, options: dict | None = None, device: dict | None = None, on_window=None) -> dict:
+    """One result dict (the ``results[]`` entry of the bench JSON).
+
+    ``device``: the facts the energy estimate looks its board up in (default: read from the probe root);
+    ``on_window(model_id, point, p50_so_far_us)``: called after each sustained-mode window.
+    """
+    device = device if device is not None else device_facts(settings.probe_root)
     model = bundle.model(model_id, backend)
     chosen = backend_for(model["format"], backend)
     import_ns = chosen.import_time_ns()
@@ -263,7 +297,11 @@ def bench_one(bundle, model_id: str, backend: str | None, threads: int, settings
         session.predict(x)
 
     recorders = [Recorder(), Recorder(), Recorder()]
-    timeline = Timeline(probes, settings.window_s) if settings.duration_s else None
+    timeline = None
+    if settings.duration_s:
+        report = None if on_window is None else (lambda point, so_far: on_window(model["id"], point, so_far))
+        timeline = Timeline(probes, settings.window_s, report,
+                            lambda: round(float(np.median(recorders[2].kept())) / 1e3, 3))
     until = None if settings.duration_s is None else time.perf_counter_ns() + int(settings.duration_s * 1e9)
     cpu0, wall0 = time.process_time_ns(), time.perf_counter_ns()
     count = timed_loop(session, x, None if until else settings.runs, until, recorders,
@@ -275,39 +313,43 @@ def bench_one(bundle, model_id: str, backend: str | None, threads: int, settings
     after = probes.snapshot()
     pre, inf, e2e = (r.summary() for r in recorders)
     analysis = model.get("analysis") or {}
+    cpu_us = round((cpu1 - cpu0) / 1e3 / count, 3)
+    in_process = {"import": round(import_ns / 1e3, 1), "load": round((t1 - t0) / 1e3, 1),
+                  "first_inference": round((t2 - t1) / 1e3, 1), "total": round((import_ns + t2 - t0) / 1e3, 1)}
     result = {
         "model_id": model["id"], "format": model["format"], "variant": model["variant"],
         "precision": model["precision"], "backend": chosen.name, "threads": threads,
         "size_bytes": model["size_bytes"], "params": analysis.get("params"), "macs": analysis.get("macs"),
         "preprocessing_ops": analysis.get("preprocessing_ops"),
+        "in_model_ops": in_model_ops(model),
         "accuracy": (model.get("accuracy") or {}).get("value"),
-        "cold_start_us": {"import": round(import_ns / 1e3, 1), "load": round((t1 - t0) / 1e3, 1),
-                          "first_inference": round((t2 - t1) / 1e3, 1),
-                          "total": round((import_ns + t2 - t0) / 1e3, 1)},
+        "accuracy_samples": (model.get("accuracy") or {}).get("samples"),
+        "accuracy_split": (model.get("accuracy") or {}).get("split"),
+        "cold_start_us": cold_start(bundle, model, chosen.name, threads, settings.batch, options, in_process),
         "latency_us": {"preprocess": pre, "inference": inf, "end_to_end": e2e},
         "throughput_per_s": round(count * settings.batch / ((wall1 - wall0) / 1e9), 2),
-        "cpu_time_us_per_inference": round((cpu1 - cpu0) / 1e3 / count, 3),
+        "cpu_time_us_per_inference": cpu_us,
         "peak_rss_mb": peak_rss_mb(),
-        "power": power_fields(bundle, session, probes, settings, x),
+        "power": power_fields(bundle, session, probes, settings, x, cpu_us, device),
         "thermal": {"before": before, "after": after,
-                    "throttled": _throttled(before, after, timeline)},
+                    "throttled": _throttled(before, after, timeline, probes.trip_c)},
         "timeline": timeline.points if timeline else [],
         "engine": session.describe(),
     }
     if timeline:
-        result["sustained"] = sustained_verdict(timeline.points)
+        result["sustained"] = sustained_verdict(timeline.points, probes.trip_c)
     return result
 
 
-def _throttled(before: dict, after: dict, timeline: Timeline | None) -> bool | None:
+def _throttled(before: dict, after: dict, timeline: Timeline | None, trip_c: float | None = None) -> bool | None:
     """Throttled during the run: flagged now, newly flagged "since boot", or a sustained-run verdict."""
     flags = [_any_throttled(before), _any_throttled(after)]
     b, a = before.get("throttled") or {}, after.get("throttled") or {}
     if a:
         flags.append(any(bool(v) and not b.get(k) for k, v in a.items() if k.endswith("_occurred")))
     if timeline is not None:
-        flags += [p["throttled"] for p in timeline.points]
-        if sustained_verdict(timeline.points)["throttling_suspected"]:
+        flags += [p["throttled"] for p in timeline.points if p.get("complete", True)]
+        if sustained_verdict(timeline.points, trip_c)["throttling_suspected"]:
             return True
     known = [f for f in flags if f is not None]
     return any(known) if known else None
@@ -330,35 +372,51 @@ def device_facts(root: str = "/") -> dict:
 
 
 def run_bench(bundle, model_ids: list[str | None], backend: str | None, settings: BenchSettings,
-              options_for=None, progress=None) -> dict:
+              options_for=None, progress=None, on_window=None) -> dict:
     """The whole bench JSON for ``model_ids`` x ``settings.threads`` on one backend choice.
 
     ``options_for(model_entry) -> dict`` gives engine options per model (they differ by format).
     """
     settings.check()
     probes = Probes(settings.probe_root)
+    device = device_facts(settings.probe_root)
     results = []
     for model_id in model_ids:
         options = options_for(bundle.model(model_id, backend)) if options_for else None
         for threads in settings.threads:
-            result = bench_one(bundle, model_id, backend, threads, settings, probes, options)
+            result = bench_one(bundle, model_id, backend, threads, settings, probes, options, device, on_window)
             results.append(result)
             if progress is not None:
                 progress(result)
     return {
         "schema_version": SCHEMA_VERSION, "kind": "edgenn-bench",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "device": device_facts(settings.probe_root),
+        "device": device,
         "bundle": {"name": bundle.name, "path": str(bundle.source),
-                   "task": bundle.manifest.get("task"), "bare": bundle.bare, "notes": bundle.notes},
+                   "task": bundle.manifest.get("task"), "dataset": bundle_dataset(bundle.manifest),
+                   "bare": bundle.bare, "notes": bundle.notes},
         "settings": {"runs": None if settings.duration_s else settings.runs, "warmup": settings.warmup,
                      "duration_s": settings.duration_s, "batch": settings.batch,
                      "threads": list(settings.threads), "backend": backend,
-                     "stages": {"preprocess": "pipeline + cast/quantize to the model input",
+                     "stages": {"preprocess": "the pipeline steps the host still runs (after the model's "
+                                              "in_model_ops) + cast/quantize to the model input",
                                 "inference": "engine only: set inputs, invoke, get outputs",
-                                "end_to_end": "preprocess + inference + dequantize outputs"}},
+                                "end_to_end": "preprocess + inference + dequantize outputs"},
+                     "cold_start": _cold_start_method()},
         "results": results,
     }
+
+
+def bundle_dataset(manifest: dict) -> str | None:
+    """The dataset the bundle's model was trained and scored on (the manifest's training record), or None."""
+    dataset = (manifest.get("training") or {}).get("dataset") or {}
+    return dataset.get("name") if isinstance(dataset, dict) else None
+
+
+def _cold_start_method() -> str:
+    from edge_runtime.coldstart import METHOD
+
+    return METHOD
 
 
 def fastest(results: list[dict]) -> dict | None:

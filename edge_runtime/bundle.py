@@ -1,42 +1,42 @@
 """Open what the user points at: a bundle directory, a bundle .zip, or a bare .tflite / .onnx.
 
-A bundle's manifest is schema-validated on read and every file's size and sha256 is checked
-before it is used (a model's right before it is loaded). A zip is extracted into a private
-temporary directory, refusing the whole archive if any entry would land outside it (absolute
-paths, ``..``, symlinks). A bare model has no manifest: it runs without preprocessing or labels,
-and ``Bundle.bare`` / ``Bundle.notes`` say so.
+A bundle's manifest is schema-validated on read and every file is opened through
+:class:`~edge_runtime.bundlefiles.BundleFiles` (listed, inside the bundle, regular, size and sha256
+checked; a model's right before it is loaded). Every model is then proven loadable by a child
+process (verdict cached per sha256, :mod:`edge_runtime.modelcheck`) before this process loads it:
+a hash only says the file is what the manifest's author wrote, not that it is harmless. A zip is
+extracted by :mod:`edge_runtime.safezip` into a private temporary directory. A bare model has no
+manifest: it runs without preprocessing or labels, and ``Bundle.bare`` / ``Bundle.notes`` say so.
 """
 
 from __future__ import annotations
 
 import atexit
 import shutil
-import stat
 import tempfile
-import zipfile
 from pathlib import Path, PurePosixPath
 
+from edge_runtime import safezip
 from edge_runtime.backends import BACKENDS, backend_for
+from edge_runtime.bundlefiles import BundleFiles
 from edge_runtime.errors import BundleError, ConfigError
-from edge_runtime.manifest import MANIFEST_NAME, read_manifest, sha256_file, verify_files
+from edge_runtime.manifest import MANIFEST_NAME, read_manifest, sha256_file
 from edge_runtime.modelcheck import FORMATS, check_model_file, detect_format
 from edge_runtime.session import Session
-
-#: refuse archives that would expand beyond this (a zip bomb is not a bundle)
-MAX_UNZIPPED_BYTES = 4 << 30
 
 
 class Bundle:
     """A validated bundle (or a bare model): its manifest, preprocessing pipeline and models."""
 
-    def __init__(self, path: Path, manifest: dict, *, source: Path, bare: bool, probe: bool, cleanup=None):
+    def __init__(self, path: Path, manifest: dict, *, source: Path, bare: bool, probe: bool = True, cleanup=None):
         self.path = path
         self.manifest = manifest
         self.source = source
         self.bare = bare
         self.probe = probe
         self._cleanup = cleanup
-        self._verified: set[str] = set()
+        self.files = BundleFiles(path, None if bare else manifest["files"])
+        self._checked: set[str] = set()
         self.notes: list[str] = []
         self.pipeline = None
         if bare:
@@ -45,9 +45,7 @@ class Bundle:
         else:
             from edge_runtime.preprocess import Pipeline
 
-            model_files = {m["file"] for m in manifest["models"]}
-            verify_files(path, manifest, only=[f for f in manifest["files"] if f not in model_files])
-            self.pipeline = Pipeline.from_spec(manifest["preprocessing"], base_dir=path)
+            self.pipeline = Pipeline.from_spec(manifest["preprocessing"], base_dir=self.files)
 
     # the models -------------------------------------------------------------------------
     @property
@@ -70,23 +68,28 @@ class Bundle:
     def input_spec(self) -> dict | None:
         return self.manifest.get("input")
 
+    def models_for(self, backend: str | None = None) -> list[dict]:
+        """The manifest entries ``backend`` can run, in manifest order (every one for None)."""
+        if backend is None:
+            return list(self.models)
+        if backend not in BACKENDS:
+            backend_for("tflite", backend)  # raises the unknown-backend error listing the known ones
+        return [m for m in self.models if m["format"] in BACKENDS[backend].formats]
+
     def model(self, name: str | None = None, backend: str | None = None) -> dict:
         """The manifest entry for a model id or variant name (default: the manifest's default model).
 
         A variant shared by several formats (``fp32``) resolves to the one the backend runs, else to
         the default model's format. Unknown names raise ConfigError listing the known ones.
         """
-        formats = BACKENDS[backend].formats if backend in BACKENDS else None
-        if backend is not None and formats is None:
-            backend_for("tflite", backend)  # raises the unknown-backend error listing the known ones
-        fits = [m for m in self.models if formats is None or m["format"] in formats]
+        fits = self.models_for(backend)
         default = next(m for m in self.models if m["id"] == self.manifest["default_model"])
         if name is None:
             if default in fits:
                 return default
             if fits:
                 return fits[0]
-            raise ConfigError(f"backend {backend!r} runs {list(formats)} models; this bundle has "
+            raise ConfigError(f"backend {backend!r} runs {list(BACKENDS[backend].formats)} models; this bundle has "
                               f"{self.model_ids}")
         by_id = [m for m in self.models if m["id"] == name]
         matches = by_id or [m for m in fits if m["variant"] == name]
@@ -104,14 +107,41 @@ class Bundle:
         default backend: ``litert`` for .tflite, ``onnxruntime`` for .onnx."""
         model = self.model(model_id, backend)
         chosen = backend_for(model["format"], backend)
-        path = self.path / model["file"]
-        if model["file"] not in self._verified:
-            if not self.bare:
-                verify_files(self.path, self.manifest, only=[model["file"]])
-            check_model_file(path, model["format"], chosen.name, probe=self.probe)
-            self._verified.add(model["file"])
+        path = self.path / model["file"] if self.bare else self.files.verify(model["file"])
+        if model["format"] == "onnx":
+            self._verify_external_data(model["file"])
+        if (model["file"], chosen.name) not in self._checked:
+            check_model_file(path, model["format"], chosen.name, probe=self.probe, digest=model["sha256"])
+            self._checked.add((model["file"], chosen.name))
         engine = chosen.load(str(path), threads, **options)
-        return Session(engine, model, self.pipeline, self.input_spec)
+        return Session(engine, model, self.host_pipeline(model), self.input_spec)
+
+    def host_pipeline(self, model: dict):
+        """What the host still runs for ``model``: the steps after its ``in_model_ops`` (None: nothing)."""
+        if self.pipeline is None:
+            return None
+        from edge_runtime.manifest import in_model_ops
+        from edge_runtime.preprocess import Pipeline
+
+        done = len(in_model_ops(model))
+        if done == 0:
+            return self.pipeline
+        rest = self.pipeline.steps[done:]
+        return Pipeline(rest) if rest else None
+
+    def _verify_external_data(self, rel: str) -> None:
+        """Every external-data file an ONNX model names is checked like any other bundle file."""
+        from edge_runtime.bundlefiles import MAX_MODEL_BYTES
+        from edge_runtime.onnxdata import external_locations
+
+        data = self.files.read(rel, MAX_MODEL_BYTES) if not self.bare else (self.path / rel).read_bytes()
+        folder = rel.rpartition("/")[0]
+        for location in external_locations(data, str(self.path / rel)):
+            pure = PurePosixPath(location)
+            if not location or pure.is_absolute() or ".." in pure.parts or "\\" in location:
+                raise BundleError(f"{self.path / rel}: refusing its external data {location!r}: expected a "
+                                  "relative path beside the model inside the bundle")
+            self.files.verify(f"{folder}/{location}" if folder else location)
 
     # lifetime ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -134,12 +164,13 @@ class Bundle:
 def open_bundle(path: str | Path, *, probe: bool | None = None) -> Bundle:
     """Open a bundle directory, a bundle .zip, or a bare .tflite/.onnx file.
 
-    ``probe`` loads each model once in a child process before this process does (default: only
-    for bare files, whose content no manifest vouches for).
+    ``probe`` (default on) proves each model loadable and runnable in a child process before this
+    process loads it; the verdict is cached per sha256, so each model pays the cost once per machine.
     """
     source = Path(path)
+    probe = True if probe is None else probe
     if source.is_dir():
-        return Bundle(source, read_manifest(source), source=source, bare=False, probe=bool(probe))
+        return Bundle(source, read_manifest(source), source=source, bare=False, probe=probe)
     if not source.is_file():
         raise BundleError(f"Expected a bundle directory, a .zip, a .tflite or an .onnx file. "
                           f"Received: path={str(path)!r} (not found)")
@@ -148,14 +179,12 @@ def open_bundle(path: str | Path, *, probe: bool | None = None) -> Bundle:
         cleanup = _remover(target)
         try:
             root = extract_zip(source, target)
-            return Bundle(root, read_manifest(root), source=source, bare=False, probe=bool(probe),
-                          cleanup=cleanup)
+            return Bundle(root, read_manifest(root), source=source, bare=False, probe=probe, cleanup=cleanup)
         except BaseException:
             cleanup()
             raise
     fmt = detect_format(source)
-    return Bundle(source.parent, bare_manifest(source, fmt), source=source, bare=True,
-                  probe=True if probe is None else probe)
+    return Bundle(source.parent, bare_manifest(source, fmt), source=source, bare=True, probe=probe)
 
 
 def bare_manifest(path: Path, fmt: str) -> dict:
@@ -171,17 +200,7 @@ def bare_manifest(path: Path, fmt: str) -> dict:
 
 def extract_zip(archive: Path, target: Path) -> Path:
     """Extract ``archive`` into ``target``; the directory holding manifest.json (root or one folder down)."""
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            members = zf.infolist()
-            for info in members:
-                _check_member(archive, info, target)
-            total = sum(info.file_size for info in members)
-            if total > MAX_UNZIPPED_BYTES:
-                raise BundleError(f"{archive}: would expand to {total} bytes. Expected at most {MAX_UNZIPPED_BYTES}")
-            zf.extractall(target)
-    except zipfile.BadZipFile as exc:
-        raise BundleError(f"{archive}: not a readable zip file ({exc})") from exc
+    safezip.extract(archive, target)
     if (target / MANIFEST_NAME).is_file():
         return target
     candidates = [p.parent for p in target.glob(f"*/{MANIFEST_NAME}")]
@@ -189,24 +208,6 @@ def extract_zip(archive: Path, target: Path) -> Path:
         raise BundleError(f"{archive}: Expected {MANIFEST_NAME} at the top of the zip or in one folder. "
                           f"Received: {len(candidates)} folders with one")
     return candidates[0]
-
-
-def _check_member(archive: Path, info: zipfile.ZipInfo, target: Path) -> None:
-    name = info.filename
-    pure = PurePosixPath(name)
-    mode = info.external_attr >> 16
-    problem = None
-    if "\\" in name or pure.is_absolute() or (pure.parts and ":" in pure.parts[0]):
-        problem = "an absolute or non-POSIX path"
-    elif ".." in pure.parts:
-        problem = "a '..' component"
-    elif stat.S_ISLNK(mode):
-        problem = "a symbolic link"
-    elif not (target / name).resolve().is_relative_to(target.resolve()):
-        problem = "a path outside the target"
-    if problem:
-        raise BundleError(f"{archive}: refusing to extract entry {name!r} ({problem}); "
-                          "a bundle zip holds only relative paths inside it")
 
 
 def _remover(path: Path):

@@ -3,7 +3,8 @@
 Everything comes from files under a replaceable ``root`` (tests use recorded trees) plus the
 running interpreter: CPU model and cores (``/proc/cpuinfo``), OS (``/etc/os-release``), board
 (``/proc/device-tree/model``), governor (cpufreq), virtual machine or not (``systemd-detect-virt``,
-the cpuinfo ``hypervisor`` flag, DMI product and vendor names), runtime versions (package metadata).
+the cpuinfo ``hypervisor`` flag, DMI product and vendor names), runtime versions (package metadata), and
+user-mode emulation (qemu-user: an arm64 interpreter on a kernel describing an x86 CPU).
 """
 
 from __future__ import annotations
@@ -82,6 +83,37 @@ def virtual_machine(root: str | Path, cpuinfo: list[dict[str, str]], run: Runner
     return None, ""
 
 
+#: platform.machine() -> the CPU family it names, to see an interpreter built for another CPU than the kernel's
+MACHINE_FAMILY = {"aarch64": "arm", "arm64": "arm", "armv7l": "arm", "armv8l": "arm", "armv6l": "arm",
+                  "x86_64": "x86", "amd64": "x86", "i686": "x86", "i386": "x86"}
+
+
+def cpu_family(cpuinfo: list[dict[str, str]]) -> str | None:
+    """The CPU family /proc/cpuinfo describes: x86 ("vendor_id"), arm ("CPU implementer"), or None."""
+    if any("vendor_id" in b for b in cpuinfo):
+        return "x86"
+    if any("CPU implementer" in b for b in cpuinfo):
+        return "arm"
+    return None
+
+
+def emulation(cpuinfo: list[dict[str, str]], machine: str, environ=os.environ) -> dict | None:
+    """qemu-user's signature: this interpreter is built for another CPU family than the kernel describes.
+
+    Returns the emulator, the emulated CPU (``QEMU_CPU``; qemu's default is "max") and the host CPU, or
+    None on hardware (or when /proc/cpuinfo says nothing). Emulated timings are never a device's.
+    """
+    host, guest = cpu_family(cpuinfo), MACHINE_FAMILY.get(machine.lower())
+    if host is None or guest is None or host == guest:
+        return None
+    return {"emulator": "qemu-user", "cpu": environ.get("QEMU_CPU") or "max", "host_cpu": cpu_model(cpuinfo)}
+
+
+def emulated_cpu_model(emulated: dict) -> str:
+    """"cortex-a76, emulated (qemu-user) on Intel(R) Xeon(R) ...": the label bench results and reports show."""
+    return f"{emulated['cpu']}, emulated ({emulated['emulator']}) on {emulated['host_cpu'] or 'an unknown host'}"
+
+
 #: salt of the device id: machine-id(5) asks that the raw id never leave the machine, only an app-specific hash
 IDENTITY_SALT = b"edgenn-device-id-v1"
 
@@ -119,7 +151,9 @@ def device_facts(root: str | Path = "/", run: Runner | None = None) -> dict:
     real = _is_real(root)
     hostname = read_text(under(root, "/etc/hostname")) or (socket.gethostname() if real else "unknown")
     board = read_text(under(root, "/proc/device-tree/model")) or None
-    cpu = cpu_model(info) or ((platform.processor() or platform.machine()) if real else "unknown")
+    emulated = emulation(info, platform.machine()) if real else None
+    cpu = (emulated_cpu_model(emulated) if emulated else cpu_model(info)) or (
+        (platform.processor() or platform.machine()) if real else "unknown")
     return {
         "hostname": hostname,
         "device_id": device_id(root, platform.machine(), board, cpu),
@@ -133,4 +167,5 @@ def device_facts(root: str | Path = "/", run: Runner | None = None) -> dict:
         "virtual_machine": is_vm,
         "virtualization_evidence": evidence or None,
         "board": board,
+        "emulated": emulated,
     }

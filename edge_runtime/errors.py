@@ -23,6 +23,10 @@ class BundleError(UserError):
     """A bundle or model file is missing, corrupt, tampered with, or of another schema."""
 
 
+class OutputError(UserError):
+    """An output path cannot be written (a directory, /proc, a read-only mount, a full disk...)."""
+
+
 class MissingExtraError(UserError, ImportError):
     """An optional dependency is not installed; the message names the pip extra to install."""
 

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from edge_runtime.errors import DataError
+from edge_runtime.report import fmt
 from edge_runtime.tables import format_table
 
 BATCH = 256
@@ -110,15 +111,15 @@ def table(result: dict) -> str:
     """One line per model: accuracy (or MAE/RMSE/R2), agreement with the first model, time, size."""
     if result["task"] == "classification":
         head = ("model", "backend", "precision", "accuracy", f"agree w/ {result['reference_model']}",
-                "us/sample", "KB")
+                "us/sample", "size")
         rows = [(r["model_id"], r["backend"], r["precision"], f"{r['accuracy']:.4f}",
-                 f"{r['agreement_with_first']:.4f}", f"{r['us_per_sample']:.1f}", f"{r['size_bytes'] / 1024:.1f}")
+                 f"{r['agreement_with_first']:.4f}", f"{r['us_per_sample']:.1f}", fmt.size(r['size_bytes']))
                 for r in result["results"]]
     else:
-        head = ("model", "backend", "precision", "MAE", "RMSE", "R2", "us/sample", "KB")
+        head = ("model", "backend", "precision", "MAE", "RMSE", "R2", "us/sample", "size")
         rows = [(r["model_id"], r["backend"], r["precision"], f"{r['mae']:.4g}", f"{r['rmse']:.4g}",
                  "-" if r["r2"] is None else f"{r['r2']:.4f}", f"{r['us_per_sample']:.1f}",
-                 f"{r['size_bytes'] / 1024:.1f}") for r in result["results"]]
+                 fmt.size(r['size_bytes'])) for r in result["results"]]
     return "\n".join(format_table(head, rows))
 
 

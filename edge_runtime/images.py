@@ -59,14 +59,31 @@ def to_raw(image, spec: dict, name: str = "image") -> np.ndarray:
     return array.astype(spec.get("dtype", "uint8"), copy=False)
 
 
-def load_image(path: str | Path, spec: dict) -> np.ndarray:
-    """Decode ``path`` into the raw sample the manifest declares; DataError naming the file when it cannot."""
+def conversion(mode: str, size: tuple[int, int], spec: dict) -> str | None:
+    """What decoding changes in an image of Pillow ``mode`` and ``size`` (W, H) to fit ``spec``: "RGB 64x48 ->
+    L 28x28", or None when it is already the manifest's mode and size."""
+    height, width, channels = (list(spec["shape"]) + [1])[:3]
+    color = spec.get("color") or ("L" if channels == 1 else "RGB")
+    if mode == color and tuple(size) == (width, height):
+        return None
+    return f"{mode} {size[0]}x{size[1]} -> {color} {width}x{height}"
+
+
+def load_image(path: str | Path, spec: dict, changes: list[str] | None = None) -> np.ndarray:
+    """Decode ``path`` into the raw sample the manifest declares; DataError naming the file when it cannot.
+
+    ``changes``: when given, what the decode converted (mode, size) is appended to it (nothing when the
+    image already matched), so callers can count and report converted inputs.
+    """
     pil = _pil()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pil.DecompressionBombWarning)
             with pil.open(path) as image:
                 image.load()
+                changed = conversion(image.mode, image.size, check_image_spec(spec))
+                if changes is not None and changed:
+                    changes.append(changed)
                 return to_raw(image, spec, name=str(path))
     except DataError:
         raise

@@ -15,11 +15,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from edge_runtime.bundlefiles import MAX_JSON_BYTES, BundleFiles, verify_files
 from edge_runtime.errors import BundleError
 from edge_runtime.jsonschema_lite import validate
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
+#: bounds on the raw input a manifest may declare, checked before anything is allocated for it
+MAX_INPUT_ELEMENTS = 1 << 26
+MAX_INPUT_DIM = 16384
 
 
 @cache
@@ -54,12 +58,34 @@ def validate_manifest(manifest: Any) -> list[str]:
             errors.append(f"$.models[{i}].file: {model['file']!r} is not listed in $.files")
         elif entry["sha256"] != model["sha256"] or entry["size_bytes"] != model["size_bytes"]:
             errors.append(f"$.models[{i}]: sha256/size differ from $.files[{model['file']!r}]")
+        pipeline_ops = [step["op"] for step in manifest["preprocessing"]]
+        in_model = in_model_ops(model)
+        if in_model != pipeline_ops[: len(in_model)]:
+            errors.append(f"$.models[{i}].in_model_ops: expected the first steps of $.preprocessing "
+                          f"{pipeline_ops}, received {in_model}")
     for path in files:
         if path.startswith("/") or ".." in Path(path).parts or "\\" in path:
             errors.append(f"$.files: {path!r} must be a relative path inside the bundle")
+    errors += _input_bound_errors(manifest["input"].get("shape") or [])
     if manifest["task"] == "classification" and not manifest["labels"]:
         errors.append("$.labels: a classification bundle needs its class names")
     return errors
+
+
+def _input_bound_errors(shape: list) -> list[str]:
+    """Input shapes a device could not allocate (e.g. 100000x100000) are refused before any resize."""
+    elements = 1
+    for dim in shape:
+        elements *= dim if isinstance(dim, int) and dim > 0 else 1
+    if any(isinstance(d, int) and d > MAX_INPUT_DIM for d in shape) or elements > MAX_INPUT_ELEMENTS:
+        return [f"$.input.shape: {shape} exceeds the runtime's bounds (each dimension at most {MAX_INPUT_DIM}, "
+                f"at most {MAX_INPUT_ELEMENTS} elements)"]
+    return []
+
+
+def in_model_ops(model: dict) -> list[str]:
+    """The ops a model entry performs itself (the pipeline's first steps); absent means none."""
+    return list(model.get("in_model_ops") or [])
 
 
 def read_manifest(bundle_dir: str | Path) -> dict:
@@ -67,15 +93,26 @@ def read_manifest(bundle_dir: str | Path) -> dict:
     path = Path(bundle_dir) / MANIFEST_NAME
     if not path.is_file():
         raise BundleError(f"Expected a bundle directory with {MANIFEST_NAME}. Received: path={str(bundle_dir)!r}")
-    try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{path}: not valid JSON ({exc})") from exc
+    manifest = parse_json(BundleFiles(bundle_dir).read(MANIFEST_NAME, MAX_JSON_BYTES), path)
     errors = validate_manifest(manifest)
     if errors:
         raise BundleError(f"{path}: invalid manifest: " + "; ".join(errors[:10])
                           + (f"; and {len(errors) - 10} more" if len(errors) > 10 else ""))
     return manifest
+
+
+def parse_json(data: bytes | str, name: str | Path) -> Any:
+    """JSON from untrusted bytes: one BundleError naming ``name`` for bad UTF-8, syntax, nesting or NaN."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise BundleError(f"{name}: not valid JSON ({reason})") from exc
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def dumps_manifest(manifest: dict) -> str:
@@ -95,19 +132,5 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def verify_files(bundle_dir: str | Path, manifest: dict, only: list[str] | None = None) -> None:
-    """Check the size and sha256 of bundle files (all, or ``only`` these); raise on any mismatch."""
-    root = Path(bundle_dir)
-    problems = []
-    for rel, entry in manifest["files"].items():
-        if only is not None and rel not in only:
-            continue
-        path = root / rel
-        if not path.is_file():
-            problems.append(f"{rel}: missing")
-        elif path.stat().st_size != entry["size_bytes"]:
-            problems.append(f"{rel}: size {path.stat().st_size} bytes, manifest says {entry['size_bytes']}")
-        elif sha256_file(path) != entry["sha256"]:
-            problems.append(f"{rel}: sha256 mismatch (the file was modified or corrupted)")
-    if problems:
-        raise BundleError(f"{root}: refusing to load: " + "; ".join(problems))
+__all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "dumps_manifest", "parse_json", "read_manifest", "sha256_file",
+           "validate_manifest", "verify_files"]

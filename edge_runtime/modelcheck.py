@@ -3,13 +3,16 @@
 Three levels, cheapest first: a header check (size, the TFLite ``TFL3`` file identifier and root
 offset, a protobuf tag for ONNX); the ``onnx`` structural checker when that package is installed
 (it is not part of the edge extra); and a probe load plus one inference in a child process, which
-survives whatever the engine does with a malformed file. LiteRT itself verifies the flatbuffer on
-load. Bundle files whose sha256 matched are what export validated; bare files get the probe.
+survives whatever the engine does with a malformed file. A matching sha256 proves only that the
+file is what the manifest's author wrote (a tampered bundle carries a matching hash), so every model,
+bare or in a bundle, gets the probe; its verdict is cached per (sha256, backend, engine version) in
+the user's cache directory (``$XDG_CACHE_HOME/edgenn/modelcheck``), so each model pays it once.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -98,10 +101,51 @@ def probe_load(path: str | Path, backend: str) -> None:
     json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def check_model_file(path: str | Path, fmt: str, backend: str, probe: bool) -> None:
-    """Header check, the onnx checker when available, and (``probe``) a child-process load."""
+def cache_dir() -> Path:
+    """Where probe verdicts are kept: ``$XDG_CACHE_HOME/edgenn/modelcheck`` (default ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "edgenn" / "modelcheck"
+
+
+def _verdict_path(digest: str, backend: str) -> Path:
+    from edge_runtime.backends import get_backend
+
+    version = get_backend(backend).version() or "unknown"
+    return cache_dir() / f"{digest}-{backend}-{version}.json"
+
+
+def cached_probe(path: str | Path, backend: str, digest: str) -> None:
+    """:func:`probe_load` once per (sha256, backend, engine version); a failure is cached and re-raised too."""
+    from edge_runtime import atomic
+
+    record = _verdict_path(digest, backend)
+    try:
+        verdict = json.loads(record.read_text("utf-8"))
+    except (OSError, ValueError):
+        verdict = None
+    if not isinstance(verdict, dict) or not isinstance(verdict.get("ok"), bool):
+        try:
+            probe_load(path, backend)
+            verdict = {"ok": True}
+        except BundleError as exc:
+            verdict = {"ok": False, "reason": str(exc).removeprefix(f"{path}: ")}
+        try:
+            atomic.write_json(record, verdict)
+        except OSError:
+            pass  # a read-only cache costs a probe per run, never a refusal
+    if not verdict["ok"]:
+        raise BundleError(f"{path}: {verdict.get('reason', 'a probe load failed')}")
+
+
+def check_model_file(path: str | Path, fmt: str, backend: str, probe: bool, digest: str | None = None) -> None:
+    """Header check, the onnx checker when available, and (``probe``) a child-process load.
+
+    With the file's ``digest`` (sha256) the probe's verdict is cached; without it the probe always runs.
+    """
     check_header(path, fmt)
     if fmt == "onnx" and probe:
         check_onnx_structure(path)
-    if probe:
+    if probe and digest:
+        cached_probe(path, backend, digest)
+    elif probe:
         probe_load(path, backend)

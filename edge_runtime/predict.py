@@ -34,16 +34,24 @@ def describe_output(outputs, task: str | None, labels: list[str], top: int = 1) 
     return record
 
 
-def predict_files(bundle, session, paths: Iterable[str | Path], top: int = 1) -> Iterator[dict]:
-    """One record per file: ``{"path", "label", "probability", ..., "timings_us"}`` or ``{"path", "error"}``."""
+def predict_files(bundle, session, paths: Iterable[str | Path], top: int = 1, strict: bool = False) -> Iterator[dict]:
+    """One record per file: ``{"path", "label", "probability", ..., "timings_us"}`` or ``{"path", "error"}``.
+
+    An image not already in the manifest's mode and size is converted (``"converted": "RGB 64x64 -> L 28x28"``
+    in its record) or, with ``strict``, refused (``"refused"`` instead of a prediction).
+    """
     spec = check_image_spec(bundle.input_spec)
     pc = time.perf_counter_ns
     for path in expand_paths(paths):
         t0 = pc()
+        changes: list[str] = []
         try:
-            raw = load_image(path, spec)
+            raw = load_image(path, spec, changes)
         except DataError as exc:
             yield {"path": str(path), "error": str(exc).removeprefix(f"{path}: ")}
+            continue
+        if changes and strict:
+            yield {"path": str(path), "refused": changes[0]}
             continue
         t1 = pc()
         features = session.preprocess(raw)
@@ -51,6 +59,8 @@ def predict_files(bundle, session, paths: Iterable[str | Path], top: int = 1) ->
         outputs = session.infer(features)
         t3 = pc()
         record = {"path": str(path), **describe_output(outputs, bundle.manifest.get("task"), bundle.labels, top)}
+        if changes:
+            record["converted"] = changes[0]
         record["timings_us"] = {"decode": _us(t1 - t0), "preprocess": _us(t2 - t1), "inference": _us(t3 - t2),
                                 "total": _us(t3 - t0)}
         yield record
@@ -58,11 +68,14 @@ def predict_files(bundle, session, paths: Iterable[str | Path], top: int = 1) ->
 
 def summarize(records: list[dict]) -> dict:
     """Counts, the skipped files by name with their reasons, and the median timings."""
-    good = [r for r in records if "error" not in r]
+    good = [r for r in records if "error" not in r and "refused" not in r]
     skipped = [{"path": r["path"], "reason": r["error"]} for r in records if "error" in r]
+    converted = [{"path": r["path"], "conversion": r["converted"]} for r in good if "converted" in r]
+    refused = [{"path": r["path"], "conversion": r["refused"]} for r in records if "refused" in r]
     medians = {}
     if good:
         for stage in good[0]["timings_us"]:
             medians[stage] = round(float(np.median([r["timings_us"][stage] for r in good])), 1)
     return {"files": len(records), "predicted": len(good), "skipped": len(skipped),
-            "skipped_files": skipped, "median_timings_us": medians}
+            "skipped_files": skipped, "converted": len(converted), "converted_files": converted,
+            "refused": len(refused), "refused_files": refused, "median_timings_us": medians}

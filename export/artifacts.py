@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge_runtime.workarounds import tflite_op_counts
+
 _INT_LIMITS = {np.int8: (-128, 127), np.uint8: (0, 255), np.int16: (-32768, 32767)}
 _ONNX_DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int8)": "int8",
                 "tensor(uint8)": "uint8", "tensor(int32)": "int32", "tensor(int64)": "int64"}
@@ -45,7 +47,7 @@ def run_tflite(data: bytes, x: np.ndarray) -> np.ndarray:
     interpreter = _tflite_interpreter(data, batch=len(x))
     inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     feed = np.asarray(x, np.float32)
-    if np.issubdtype(inp["dtype"], np.integer):
+    if np.issubdtype(inp["dtype"], np.integer) and inp["quantization"][0] > 0:
         scale, zero = inp["quantization"]
         feed = quantize(feed, scale, zero, inp["dtype"])
     interpreter.set_tensor(inp["index"], feed.astype(inp["dtype"], copy=False))
@@ -83,8 +85,7 @@ def tflite_tensors(data: bytes) -> tuple[list[dict], list[dict]]:
 def tflite_ops(data: bytes) -> dict[str, int]:
     """Operator counts (e.g. {"CONV_2D": 2, "FULLY_CONNECTED": 1})."""
     interpreter = _tflite_interpreter(data)
-    # _get_ops_details is the interpreter's only op listing (no public equivalent in LiteRT 2.3)
-    return dict(Counter(op["op_name"] for op in interpreter._get_ops_details()))
+    return tflite_op_counts(interpreter)
 
 
 # --- ONNX (onnxruntime) ---------------------------------------------------------------------------
@@ -98,8 +99,9 @@ def _onnx_session(data: bytes):
 
 def run_onnx(data: bytes, x: np.ndarray) -> np.ndarray:
     session = _onnx_session(data)
-    name = session.get_inputs()[0].name
-    return np.asarray(session.run(None, {name: np.asarray(x, np.float32)})[0], np.float32)
+    first = session.get_inputs()[0]
+    dtype = np.uint8 if first.type == "tensor(uint8)" else np.float32  # raw-frame models take uint8
+    return np.asarray(session.run(None, {first.name: np.asarray(x, dtype)})[0], np.float32)
 
 
 def _onnx_tensor(arg) -> dict:

@@ -3,10 +3,18 @@
 A failure at any point (a converter error, a full disk, Ctrl-C) removes the temporary directory
 and leaves whatever was at the output path before untouched. An existing output is replaced
 only when it is itself a bundle and ``overwrite`` is set; anything else there is refused.
+
+A process killed outright (SIGKILL, power loss) cannot clean up, so the names carry the writer's
+pid (``.NAME.tmp-<pid>-*``, ``.NAME.old-<pid>-*``) and the next write of the same bundle runs
+:func:`recover` first: leftovers of dead writers are removed, and an earlier bundle hidden as
+``.NAME.old-*`` with nothing at ``NAME`` is put back. The swap itself is one atomic
+``renameat2(RENAME_EXCHANGE)`` where the kernel offers it, so there is no moment without a bundle.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import tempfile
@@ -14,6 +22,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from edge_runtime.atomic import open_permissions
 from edge_runtime.errors import BundleError
 from edge_runtime.manifest import MANIFEST_NAME, dumps_manifest, read_manifest, sha256_file, verify_files
 
@@ -31,8 +40,10 @@ def is_bundle(path: Path) -> bool:
 def check_target(out: Path, overwrite: bool) -> None:
     """Refuse an output path that holds something other than a bundle, or a bundle without overwrite."""
     if not out.exists() and not out.is_symlink():
-        if not out.parent.is_dir():
-            raise BundleError(f"Expected an existing parent directory for the bundle. Received: out={str(out)!r}")
+        existing = next(p for p in out.absolute().parents if p.exists())  # the parents that are missing are created
+        if not existing.is_dir():
+            raise BundleError(f"Expected a directory path for the bundle. Received: out={str(out)!r} "
+                              f"({existing} is a file)")
         return
     if not is_bundle(out):
         raise BundleError(f"{out} exists and is not an edgenn bundle; refusing to replace it (choose another --out)")
@@ -59,8 +70,11 @@ def write_bundle(out: str | Path, populate: Callable[[Path], dict], *, overwrite
     read back (schema and every sha256) before it replaces anything.
     """
     out = Path(out)
+    recover(out)
     check_target(out, overwrite)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    out.parent.mkdir(parents=True, exist_ok=True)  # like `edgenn train --out`: only once there is a bundle to write
+    tmp = Path(tempfile.mkdtemp(prefix=_prefix(out, "tmp"), dir=out.parent))
+    open_permissions(tmp, directory=True)
     try:
         manifest = populate(tmp)
         manifest["files"] = file_entries(tmp)
@@ -77,19 +91,77 @@ def write_bundle(out: str | Path, populate: Callable[[Path], dict], *, overwrite
     return manifest
 
 
+def _prefix(out: Path, kind: str) -> str:
+    return f".{out.name}.{kind}-{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover(out: Path) -> list[str]:
+    """Clean up after writers of ``out`` that died: remove their temporaries, restore a hidden bundle.
+
+    Returns what was done, one phrase each (also for tests and the log).
+    """
+    done = []
+    if not out.parent.is_dir():
+        return done
+    for kind in ("tmp", "old"):
+        for path in sorted(out.parent.glob(f".{out.name}.{kind}-*")):
+            pid_text = path.name[len(f".{out.name}.{kind}-"):].partition("-")[0]
+            if pid_text.isdigit() and _alive(int(pid_text)) and int(pid_text) != os.getpid():
+                continue  # another export of this bundle is running now
+            if kind == "old" and not out.exists() and not out.is_symlink() and is_bundle(path):
+                os.rename(path, out)
+                done.append(f"restored the earlier bundle from {path.name}")
+            elif path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+                done.append(f"removed {path.name}")
+            else:
+                path.unlink(missing_ok=True)
+                done.append(f"removed {path.name}")
+    return done
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two existing paths (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name, use_errno=True) if name else None
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: this file system or kernel cannot
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
 def _swap(new: Path, out: Path) -> None:
     """Move ``new`` (file or directory) to ``out``; an earlier ``out`` is removed only after the move."""
     if not out.exists():
         os.rename(new, out)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    old.rmdir()
-    os.rename(out, old)
-    try:
-        os.rename(new, out)
-    except OSError:
-        os.rename(old, out)  # put the earlier bundle back
-        raise
+    if _exchange(new, out):  # ``new`` now holds the earlier bundle
+        old = new
+    else:
+        old = Path(tempfile.mkdtemp(prefix=_prefix(out, "old"), dir=out.parent))
+        old.rmdir()
+        os.rename(out, old)
+        try:
+            os.rename(new, out)
+        except OSError:
+            os.rename(old, out)  # put the earlier bundle back
+            raise
     if old.is_dir():
         shutil.rmtree(old, ignore_errors=True)
     else:
@@ -98,8 +170,9 @@ def _swap(new: Path, out: Path) -> None:
 
 def _install_zip(tmp: Path, out: Path) -> None:
     """Zip the directory (manifest.json at the archive root) to a temp file, then swap it in."""
-    handle, staging = tempfile.mkstemp(prefix=f".{out.name}.tmp-", suffix=".zip", dir=out.parent)
+    handle, staging = tempfile.mkstemp(prefix=_prefix(out, "tmp"), suffix=".zip", dir=out.parent)
     os.close(handle)
+    open_permissions(staging)
     try:
         with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(p for p in tmp.rglob("*") if p.is_file()):

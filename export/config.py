@@ -55,6 +55,8 @@ class ExportConfig:
     #: per-precision threshold overrides, e.g. {"int8": {"top1_agreement": 0.97}}
     thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
     seed: int = 0
+    #: also export each variant with the pipeline's compilable prefix inside the model (raw frame in)
+    in_model: bool = True
 
     def __post_init__(self):
         unknown = [f for f in self.formats if f not in FORMATS]

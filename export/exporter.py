@@ -130,6 +130,43 @@ def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInpu
         "accuracy": accuracy,
         "conversion_seconds": round(seconds, 3),
         "notes": "; ".join(notes),
+        "in_model_ops": [],
+    }
+    return Artifact(model_id, data, entry)
+
+
+def _in_model_artifact(variant: Variant, fmt: str, sources: _Sources, config: ExportConfig, ops: list[str],
+                       preprocessing_ops: int) -> Artifact:
+    """The raw-frame twin of ``variant`` in ``fmt``: validated against the Keras model fed by the numpy stage."""
+    from export import in_model
+
+    target = variant.targets[fmt]
+    model, info = sources.get(variant.source)
+    engine, samples, task = FORMATS[fmt], sources.samples, sources.run.task
+    thresholds = thresholds_for(target.precision, config.thresholds)
+
+    def validate(data: bytes) -> dict:
+        return compare(info["validation"], engine.run(data, samples.raw_validation_x), task=task,
+                       thresholds=thresholds, reference_name=f"keras:{variant.source} on the numpy stage")
+
+    start = time.perf_counter()
+    data, how = in_model.convert(fmt, target.precision, model, sources.run, ops, samples.raw_representative, config,
+                                 accept=lambda d: validate(d)["passed"])
+    seconds = time.perf_counter() - start
+    ins, outs = engine.tensors(data)
+    model_id = f"{fmt}-{variant.name}{in_model.SUFFIX}"
+    wrapped = in_model.wrap(model, sources.run, len(ops), "uint8")
+    entry = {
+        "id": model_id, "file": f"models/{model_id}{engine.suffix}", "format": fmt,
+        "variant": f"{variant.name}{in_model.SUFFIX}", "precision": target.precision,
+        "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data), "gzip_bytes": gzip_size(data),
+        "inputs": ins, "outputs": outs,
+        "analysis": dict(analyse(wrapped, data, engine.ops(data), preprocessing_ops), sparsity=info["sparsity"]),
+        "validation": validate(data),
+        "accuracy": accuracy_record(task, engine.run(data, samples.raw_test_x), samples.test_y, info["test"]),
+        "conversion_seconds": round(seconds, 3),
+        "notes": "; ".join(n for n in (how, variant.description) if n),
+        "in_model_ops": list(ops),
     }
     return Artifact(model_id, data, entry)
 
@@ -143,12 +180,13 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
                overwrite: bool = False, as_zip: bool = False, log: Callable[[str], None] = _log_stderr) -> dict:
     """Export every selected variant of the run at ``run_dir`` into a bundle at ``out``; return the manifest."""
     from export.tfmot_variants import trained_by_gradient
-    from pipelines.rundir import load_run
+    from models.rundir import load_run
 
     config = config or ExportConfig()
     run = load_run(run_dir)
     out = Path(out) if out is not None else default_out(run.path, as_zip)
     check_target(out, overwrite)
+    select(config.variants, config.formats, finetunable=True)  # unknown variants fail before TensorFlow loads
     model = run.load_model()
     pairs = select(config.variants, config.formats, trained_by_gradient(model))
     samples = prepare(run, config, tuple(model.input_shape[1:]))
@@ -156,12 +194,19 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
     sources = _Sources(model, run, samples, config, log)
     preprocessing_ops = run.pipeline.cost(tuple(run.input["shape"]))
 
+    from export import in_model
+
+    ops = in_model.prefix(run) if config.in_model else []
     artifacts, failures = [], []
     for variant, fmt in pairs:
         log(f"export {fmt}-{variant.name}")
-        artifact = _artifact(variant, fmt, sources, inputs, preprocessing_ops)
-        artifacts.append(artifact)
-        failures += [f"{artifact.id}: {f}" for f in artifact.entry["validation"]["failures"]]
+        made = [_artifact(variant, fmt, sources, inputs, preprocessing_ops)]
+        if ops and variant.targets[fmt].precision in in_model.PRECISIONS:
+            log(f"export {fmt}-{variant.name}{in_model.SUFFIX} ({' -> '.join(ops)} in the model)")
+            made.append(_in_model_artifact(variant, fmt, sources, config, ops, preprocessing_ops))
+        for artifact in made:
+            artifacts.append(artifact)
+            failures += [f"{artifact.id}: {f}" for f in artifact.entry["validation"]["failures"]]
     if failures:
         raise ValidationFailed(failures)
 

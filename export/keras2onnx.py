@@ -15,7 +15,7 @@ def keras2onnx(model, opset: int = 17) -> bytes:
     from models.backend import tf
 
     shape = (None, *(int(d) for d in model.input_shape[1:]))
-    signature = [tf.TensorSpec(shape, tf.float32, name=INPUT_NAME)]
+    signature = [tf.TensorSpec(shape, model.inputs[0].dtype, name=INPUT_NAME)]  # uint8 for raw-frame models
     try:
         proto, _ = tf2onnx.convert.from_keras(model, input_signature=signature, opset=opset)
     except Exception as exc:  # tf2onnx raises plain exceptions naming the unconvertible op

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from export.errors import ExportError, UnsupportedOpError
-from export.workarounds import tflite_integer_io_warning
+from export.workarounds import set_dense_per_channel, tflite_integer_io_warning
 
 
 def _fp32(converter, tf, representative):
@@ -81,8 +81,7 @@ def keras2tflite(model, mode: str = "fp32", representative: np.ndarray | None = 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     MODES[mode](converter, tf, representative)
     if mode in NEEDS_REPRESENTATIVE:
-        # the converter's only switch for this (TF 2.21 lite.py passes it to both quantizers)
-        converter._experimental_disable_per_channel_quantization_for_dense_layers = not dense_per_channel
+        set_dense_per_channel(converter, dense_per_channel)
     try:
         with tflite_integer_io_warning():
             return bytes(converter.convert())

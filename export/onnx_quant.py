@@ -22,7 +22,8 @@ class _ArrayReader:
     """An onnxruntime CalibrationDataReader over a float32 array, one sample per batch."""
 
     def __init__(self, input_name: str, x: np.ndarray):
-        self._rows = iter(np.asarray(x, dtype=np.float32))
+        x = np.asarray(x)  # raw-frame models take their integer frames as they are
+        self._rows = iter(x if x.dtype == np.uint8 else x.astype(np.float32))
         self._name = input_name
 
     def get_next(self):
@@ -30,8 +31,12 @@ class _ArrayReader:
         return None if row is None else {self._name: row[None, ...]}
 
 
-def onnx2int8(onnx_bytes: bytes, representative: np.ndarray, per_channel: bool = True) -> bytes:
-    """Static QDQ S8S8 quantization calibrated (MinMax) on ``representative``."""
+def onnx2int8(onnx_bytes: bytes, representative: np.ndarray, per_channel: bool = True,
+              exclude: tuple[str, ...] = ()) -> bytes:
+    """Static QDQ S8S8 quantization calibrated (MinMax) on ``representative``.
+
+    Nodes whose name contains one of ``exclude`` stay float (selective quantization).
+    """
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     with tempfile.TemporaryDirectory(prefix="edgenn-ortq-") as tmp:
@@ -46,34 +51,56 @@ def onnx2int8(onnx_bytes: bytes, representative: np.ndarray, per_channel: bool =
             weight_type=QuantType.QInt8,
             per_channel=per_channel,
             calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=_matching_nodes(pre, exclude),
         )
         data = out.read_bytes()
     check_onnx(data)
     return data
 
 
-def onnx2dynamic(onnx_bytes: bytes) -> bytes:
-    """Dynamic int8: weights quantized offline, activation ranges computed at run time."""
+def onnx2dynamic(onnx_bytes: bytes, exclude: tuple[str, ...] = ()) -> bytes:
+    """Dynamic int8: weights quantized offline, activation ranges computed at run time.
+
+    Nodes whose name contains one of ``exclude`` stay float (selective quantization).
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with tempfile.TemporaryDirectory(prefix="edgenn-ortq-") as tmp:
         src, pre, out = Path(tmp, "fp32.onnx"), Path(tmp, "pre.onnx"), Path(tmp, "dynamic.onnx")
         src.write_bytes(onnx_bytes)
         _pre_process(src, pre)
-        quantize_dynamic(str(pre), str(out), weight_type=QuantType.QInt8)
+        quantize_dynamic(str(pre), str(out), weight_type=QuantType.QInt8, nodes_to_exclude=_matching_nodes(pre, exclude))
         data = out.read_bytes()
     check_onnx(data)
     return data
 
 
 def _pre_process(src: Path, out: Path) -> None:
-    """ORT's recommended step before quantizing: symbolic shape inference and graph optimization."""
+    """ORT's recommended step before quantizing: symbolic shape inference and graph optimization.
+
+    Symbolic inference gives up on some graphs (raw-frame models); those are pre-processed without it.
+    """
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    try:
-        quant_pre_process(str(src), str(out), skip_symbolic_shape=False)
-    except Exception as exc:  # symbolic shape inference raises plain exceptions
-        raise ExportError(f"onnxruntime quant_pre_process failed: {exc}") from exc
+    from export.workarounds import ort_debris_in
+
+    with ort_debris_in(src.parent):
+        for skip_symbolic in (False, True):
+            try:
+                quant_pre_process(str(src), str(out), skip_symbolic_shape=skip_symbolic)
+                return
+            except Exception as exc:  # plain exceptions from shape inference and the optimizer
+                if skip_symbolic:
+                    raise ExportError(f"onnxruntime quant_pre_process failed: {exc}") from exc
+
+
+def _matching_nodes(path: Path, parts: tuple[str, ...]) -> list[str]:
+    """Names of the graph's nodes that contain one of ``parts`` (none when ``parts`` is empty)."""
+    if not parts:
+        return []
+    import onnx
+
+    return [n.name for n in onnx.load(str(path)).graph.node if any(p in n.name for p in parts)]
 
 
 def _input_name(onnx_bytes: bytes) -> str:

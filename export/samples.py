@@ -25,6 +25,10 @@ class ExportSamples:
     test_y: np.ndarray
     finetune_x: np.ndarray
     finetune_y: np.ndarray | None  # None: no labels in the run; fine-tuning distils from the float model
+    #: the same samples raw, as the device feeds them (for in-model variants, ``export.in_model``)
+    raw_representative: np.ndarray | None = None
+    raw_validation_x: np.ndarray | None = None
+    raw_test_x: np.ndarray | None = None
 
 
 def _raw(run, key: str) -> np.ndarray:
@@ -49,8 +53,8 @@ def _preprocess(run, x: np.ndarray, key: str, model_shape: tuple) -> np.ndarray:
     return out
 
 
-def representative_set(run, config: ExportConfig, model_shape: tuple) -> np.ndarray:
-    """``config.calibration_samples`` preprocessed calibration samples (a seeded random subset)."""
+def raw_representative_set(run, config: ExportConfig) -> np.ndarray:
+    """``config.calibration_samples`` raw calibration samples (a seeded random subset)."""
     x = _raw(run, "calibration_x")
     if len(x) < config.min_calibration_samples:
         raise ExportError(
@@ -58,14 +62,20 @@ def representative_set(run, config: ExportConfig, model_shape: tuple) -> np.ndar
             f"Received: {len(x)} in {run.path / 'samples.npz'} (calibration_x)"
         )
     order = np.random.default_rng(config.seed).permutation(len(x))[: config.calibration_samples]
-    return _preprocess(run, x[np.sort(order)], "calibration_x", model_shape)
+    return x[np.sort(order)]
+
+
+def representative_set(run, config: ExportConfig, model_shape: tuple) -> np.ndarray:
+    """``config.calibration_samples`` preprocessed calibration samples (a seeded random subset)."""
+    return _preprocess(run, raw_representative_set(run, config), "calibration_x", model_shape)
 
 
 def prepare(run, config: ExportConfig, model_shape: tuple) -> ExportSamples:
     """Every preprocessed array of one export, checked against the run's input and the model's input."""
     n_val = config.validation_samples
-    validation_x = _preprocess(run, _raw(run, "validation_x")[:n_val], "validation_x", model_shape)
-    test_x = _preprocess(run, _raw(run, "test_x"), "test_x", model_shape)
+    raw_validation_x, raw_test_x = _raw(run, "validation_x")[:n_val], _raw(run, "test_x")
+    validation_x = _preprocess(run, raw_validation_x, "validation_x", model_shape)
+    test_x = _preprocess(run, raw_test_x, "test_x", model_shape)
     if "finetune_x" in run.samples and "finetune_y" in run.samples:
         raw, labels = _raw(run, "finetune_x"), run.samples["finetune_y"]
         finetune_x = _preprocess(run, raw[: config.finetune_samples], "finetune_x", model_shape)
@@ -82,4 +92,7 @@ def prepare(run, config: ExportConfig, model_shape: tuple) -> ExportSamples:
         test_y=np.asarray(run.samples["test_y"]),
         finetune_x=finetune_x,
         finetune_y=finetune_y,
+        raw_representative=raw_representative_set(run, config),
+        raw_validation_x=raw_validation_x,
+        raw_test_x=raw_test_x,
     )

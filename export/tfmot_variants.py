@@ -16,7 +16,7 @@ import numpy as np
 
 from export.config import ExportConfig
 from export.errors import ExportError
-from export.workarounds import keep_pruned_zeros
+from export.workarounds import cluster_supports, keep_pruned_zeros, prune_supports, qat_supports
 
 BATCH_SIZE = 32
 #: pruning reaches its final sparsity at this fraction of the fine-tuning steps; the rest recovers accuracy
@@ -119,13 +119,9 @@ def _quantize_scope():
 def _annotate_for_qat(model):
     """quantize_annotate every layer the default 8-bit registry knows; others stay float in the graph."""
     import tensorflow_model_optimization as tfmot
-    from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
-        default_8bit_quantize_registry as registry,
-    )
 
-    known = registry.Default8BitQuantizeRegistry()
     annotate = tfmot.quantization.keras.quantize_annotate_layer
-    return _clone_with(model, lambda layer: annotate(layer) if known.supports(layer) else layer)
+    return _clone_with(model, lambda layer: annotate(layer) if qat_supports(layer) else layer)
 
 
 def _clone_with(model, transform: Callable):
@@ -151,13 +147,12 @@ def qat(model, data: FineTuneSet, config: ExportConfig):
 def pruned(model, data: FineTuneSet, config: ExportConfig):
     """Magnitude pruning with PolynomialDecay to ``config.sparsity`` during fine-tuning, then stripped."""
     import tensorflow_model_optimization as tfmot
-    from tensorflow_model_optimization.python.core.sparsity.keras.prune_registry import PruneRegistry
 
     steps = epochs_for(config, len(data.x)) * math.ceil(len(data.x) / BATCH_SIZE)
     frequency = max(1, steps // 20)
     end_step = max(frequency, (int(steps * PRUNE_END_FRACTION) // frequency) * frequency)  # a pruning step lands on end_step
     prunable = [layer for layer in model.layers
-                if _kernel_size(layer) >= config.prune_min_weights and PruneRegistry.supports(layer)]
+                if _kernel_size(layer) >= config.prune_min_weights and prune_supports(layer)]
     if not prunable:
         raise ExportError(f"pruning needs a layer with at least {config.prune_min_weights} kernel weights; "
                           "this model has none (lower prune_min_weights)")
@@ -181,15 +176,12 @@ def pruned(model, data: FineTuneSet, config: ExportConfig):
 def clustered(model, data: FineTuneSet, config: ExportConfig):
     """Weight clustering to ``config.clusters`` centroids per layer (k-means++ init), fine-tuned, stripped."""
     import tensorflow_model_optimization as tfmot
-    from tensorflow_model_optimization.python.core.clustering.keras.clustering_registry import (
-        ClusteringRegistry,
-    )
 
     cluster = tfmot.clustering.keras.cluster_weights
     init = tfmot.clustering.keras.CentroidInitialization.KMEANS_PLUS_PLUS
 
     def wrap(layer):
-        if layer.trainable_weights and ClusteringRegistry.supports(layer):
+        if layer.trainable_weights and cluster_supports(layer):
             return cluster(layer, number_of_clusters=config.clusters, cluster_centroids_init=init)
         return layer
 

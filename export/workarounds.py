@@ -1,14 +1,20 @@
 """Workarounds for third-party bugs, each with the issue it works around and when it can go.
 
-Keep every one here, small and named, so removing it later is one deletion.
+Keep every one here, small and named, so removing it later is one deletion. The private APIs of
+the converter and of tfmot are here too, each behind a function that says why, and listed in
+:data:`PRIVATE_APIS` for ``tests/export/test_workarounds.py`` (the device side's are in
+``edge_runtime.workarounds``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 
 import numpy as np
+
+from edge_runtime.workarounds import MissingPrivateApi, require_attribute
 
 
 @contextlib.contextmanager
@@ -24,6 +30,23 @@ def tflite_integer_io_warning():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected", category=UserWarning)
         yield
+
+
+@contextlib.contextmanager
+def ort_debris_in(directory):
+    """Run onnxruntime's quantization pre-processing with ``directory`` as the working directory.
+
+    When symbolic shape inference is incomplete (raw-frame models), onnxruntime 1.31's
+    ``tools/symbolic_shape_infer.py`` saves ``sym_shape_infer_temp.onnx`` and uuid-named external
+    data files into the *current* directory before raising: a user's folder would collect them.
+    Remove when onnxruntime stops writing its debug model there.
+    """
+    previous = os.getcwd()
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 def keep_pruned_zeros(model):
@@ -46,3 +69,76 @@ def keep_pruned_zeros(model):
                 weight.assign(weight * mask)
 
     return KeepZeros()
+
+
+# --- private APIs of the converter and of tfmot -------------------------------------------------
+#: TFLiteConverter attribute that switches per-channel weight scales for Dense layers off
+_DENSE_PER_CHANNEL = "_experimental_disable_per_channel_quantization_for_dense_layers"
+
+
+def set_dense_per_channel(converter, per_channel: bool) -> None:
+    """Per-channel (True) or per-tensor (False) weight scales for Dense layers in full-integer TFLite.
+
+    The converter's only switch for this is the private attribute above (TF 2.21 ``lite.py`` passes
+    it to both quantizers). Setting a Python attribute that no longer exists would silently do
+    nothing, so its presence is checked first. Replace when the converter gets a public option.
+    """
+    require_attribute(converter, _DENSE_PER_CHANNEL, "to choose Dense weight scales in int8 TFLite")
+    setattr(converter, _DENSE_PER_CHANNEL, not per_channel)
+
+
+def qat_supports(layer) -> bool:
+    """Whether tfmot's default 8-bit QAT registry knows ``layer`` (others stay float in the graph).
+
+    tfmot exports no public "is this layer quantizable" test; its registry's ``supports`` is what
+    ``quantize_apply`` itself consults. Replace when tfmot makes it public.
+    """
+    return _registry("quantization.keras.default_8bit.default_8bit_quantize_registry",
+                     "Default8BitQuantizeRegistry")().supports(layer)
+
+
+def prune_supports(layer) -> bool:
+    """Whether tfmot can prune ``layer``: its ``PruneRegistry.supports`` (no public equivalent)."""
+    return _registry("sparsity.keras.prune_registry", "PruneRegistry").supports(layer)
+
+
+def cluster_supports(layer) -> bool:
+    """Whether tfmot can cluster ``layer``: its ``ClusteringRegistry.supports`` (no public equivalent)."""
+    return _registry("clustering.keras.clustering_registry", "ClusteringRegistry").supports(layer)
+
+
+def _registry(module: str, name: str):
+    import importlib
+
+    path = f"tensorflow_model_optimization.python.core.{module}"
+    try:
+        found = importlib.import_module(path)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("tensorflow_model_optimization.python"):
+            raise MissingPrivateApi(f"{path} is gone (edgenn uses its {name} to choose the layers "
+                                    "tfmot can wrap)") from None
+        raise
+    registry = require_attribute(found, name, "to choose the layers tfmot can wrap")
+    require_attribute(registry, "supports", "to choose the layers tfmot can wrap")
+    return registry
+
+
+def _check_converter() -> None:
+    from models.backend import keras, tf
+
+    model = keras.Sequential([keras.layers.Input((2,)), keras.layers.Dense(1)])
+    require_attribute(tf.lite.TFLiteConverter.from_keras_model(model), _DENSE_PER_CHANNEL,
+                      "to choose Dense weight scales in int8 TFLite")
+
+
+def _check_tfmot() -> None:
+    _registry("quantization.keras.default_8bit.default_8bit_quantize_registry", "Default8BitQuantizeRegistry")
+    _registry("sparsity.keras.prune_registry", "PruneRegistry")
+    _registry("clustering.keras.clustering_registry", "ClusteringRegistry")
+
+
+#: what each check covers -> the check (raises MissingPrivateApi when the API is gone)
+PRIVATE_APIS = {
+    "TFLiteConverter._experimental_disable_per_channel_quantization_for_dense_layers": _check_converter,
+    "tfmot's quantize, prune and clustering registries": _check_tfmot,
+}

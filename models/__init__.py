@@ -14,5 +14,6 @@ def custom_objects() -> dict[str, object]:
     import importlib
 
     importlib.import_module("models.layers")  # registers the custom layers
+    importlib.import_module("models.twins.layer")  # and the in-model preprocessing layer
     importlib.import_module("models.perceptron").perceptron_class()  # and the perceptron model
     return dict(CUSTOM_OBJECTS)

@@ -34,9 +34,11 @@ STRATEGIES = ("default", "mirrored", "multiworker")
 class DataConfig:
     """``[data]``: which dataset and how it is split (stratified, seeded)."""
 
-    dataset: str = "mnist-5k"  # name or URI, see `edgenn datasets`; mnist-5k works offline
-    val_fraction: float = 0.1
-    test_fraction: float = 0.2
+    #: name or URI, see `edgenn datasets`; mnist-5k works offline. A relative path (folder:photos)
+    #: is relative to the config file, like every path in a config
+    dataset: str = "mnist-5k"
+    val_fraction: float = 0.1  # share held out for validation (stratified, seeded)
+    test_fraction: float = 0.2  # share held out for the test (ignored when the dataset ships a test set)
     stream: bool = False  # folder: datasets only: decode from disk through tf.data, not into memory
     on_error: str = "fail"  # "skip" leaves unreadable images out (and lists them)
 
@@ -54,20 +56,20 @@ class PreprocessConfig:
 class OptimizerConfig:
     """``[optimizer]``: Adam for most runs; SGD with momentum is the textbook baseline."""
 
-    name: str = "adam"
+    name: str = "adam"  # adam or sgd
     lr: float = 1e-3  # Adam's default; the sweep shows what 10x either way does
     momentum: float = 0.9  # sgd only
     nesterov: bool = False  # sgd only
     schedule: str = "constant"  # constant, cosine (to 0 over all epochs), exponential, step
     decay_rate: float = 0.5  # exponential / step: factor per decay_epochs
-    decay_epochs: int = 5
+    decay_epochs: int = 5  # exponential / step: epochs per decay
 
 
 @dataclass
 class TrainConfig:
     """``[train]``: the fit loop, callbacks and where it runs."""
 
-    epochs: int = 20
+    epochs: int = 20  # passes over the training split (a resumed run continues the count)
     batch_size: int = 64  # mini-batches; 1 is online learning (the perceptron demos)
     loss: str = "auto"  # auto: cross-entropy (classification) or mse (regression)
     early_stopping: int = 0  # patience in epochs; 0 turns early stopping off
@@ -84,8 +86,8 @@ class TrainConfig:
 class Config:
     """A whole experiment."""
 
-    name: str = "run"
-    seed: int = 0
+    name: str = "run"  # the run's name: `edgenn train` writes to runs/<name> unless --out
+    seed: int = 0  # seeds the splits, the initial weights and the batch order
     data: DataConfig = field(default_factory=DataConfig)
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     model: dict[str, Any] = field(default_factory=lambda: {"builder": "mlp"})
@@ -111,15 +113,25 @@ class Config:
         data.pop("source")
         return data
 
+    @property
+    def base_dir(self) -> Path:
+        """What relative paths in this config are relative to: the config file's directory."""
+        return Path(self.source).parent if self.source else Path(".")
+
+    @property
+    def dataset_uri(self) -> str:
+        """``data.dataset`` with a relative path (``folder:photos``) resolved against :attr:`base_dir`."""
+        from pipelines.datasets import rebase
+
+        return rebase(self.data.dataset, self.base_dir)
+
     def preprocess_spec(self) -> list[dict]:
-        """The preprocessing steps, read from ``file`` when it is set."""
+        """The preprocessing steps, read from ``file`` (relative to :attr:`base_dir`) when it is set."""
         if not self.preprocess.file:
             return copy.deepcopy(self.preprocess.steps)
         import json
 
-        base = Path(self.source).parent if self.source else Path(".")
-        path = Path(self.preprocess.file)
-        path = path if path.is_absolute() else base / path
+        path = self.base_dir / self.preprocess.file  # an absolute file stays itself
         try:
             return json.loads(path.read_text("utf-8"))
         except OSError as exc:
@@ -142,8 +154,22 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     for item in overrides:
         key, value = parse_override(item)
-        set_key(data, key, value, str(path))
+        set_key(data, key, _from_working_directory(key, value), str(path))
     return config_from_dict(data, str(path))
+
+
+def _from_working_directory(key: str, value: Any) -> Any:
+    """A path typed on the command line (``--set``) is relative to the working directory, where the
+    user typed it: made absolute here, so it is not taken relative to the config file."""
+    if not isinstance(value, str) or not value:
+        return value
+    if key == "preprocess.file":
+        return str(Path.cwd() / value)
+    if key == "data.dataset":
+        from pipelines.datasets import rebase
+
+        return rebase(value, Path.cwd())
+    return value
 
 
 def config_from_dict(data: dict[str, Any], source: str = "config") -> Config:

@@ -16,6 +16,7 @@ import hashlib
 import sys
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from pipelines import demo_steps
@@ -25,7 +26,9 @@ WORKSPACE_KIND = "demo"
 MODELS = ("mnist_mlp", "mnist_cnn", "mnist_hybrid")
 #: the hybrid's HOG is not differentiable as written: FGSM is crafted on this model instead
 SURROGATES = {"mnist_hybrid": "mnist_cnn"}
-CONFIGS_DIR = Path(__file__).resolve().parents[1] / "configs"
+#: the training configs, shipped in the wheel as package data (``pipelines/configs`` links to the
+#: checkout's ``configs/``, so the examples users read and the files the demo trains are one copy)
+CONFIGS_DIR = Path(str(resources.files("pipelines") / "configs"))
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ rest on figures measured on the device path.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_runtime import atomic
 from edge_runtime.report import Image, Section, Table, Text, fmt
 
 TITLE = "edgenn demo: from MNIST to a device latency report"
@@ -55,6 +55,7 @@ def collect(root: Path, models: tuple[str, ...]) -> list[ModelOutputs]:
         accuracy = {r["model_id"]: r["accuracy"] for r in item.evaluated["results"]}
         for result in item.bench["results"]:
             result["accuracy"] = accuracy[result["model_id"]]
+            result["accuracy_samples"], result["accuracy_split"] = item.evaluated["samples"], "test"
             result["agreement"] = item.entries[result["model_id"]]["validation"]["top1_agreement"]
         out.append(item)
     return out
@@ -119,7 +120,8 @@ def variant_record(result: dict, entry: dict) -> dict:
     return {
         "format": result["format"], "variant": result["variant"], "precision": result["precision"],
         "backend": result["backend"], "threads": result["threads"],
-        "accuracy": result["accuracy"], "agreement": result["agreement"],
+        "accuracy": result["accuracy"], "accuracy_samples": result.get("accuracy_samples"),
+        "agreement": result["agreement"],
         "agreement_threshold": entry["validation"]["thresholds"].get("top1_agreement"),
         "export_accuracy": (entry.get("accuracy") or {}).get("value"),
         "size_bytes": result["size_bytes"], "gzip_bytes": entry.get("gzip_bytes"),
@@ -153,7 +155,8 @@ def overview_section(info: dict, items: list[ModelOutputs], summary: dict) -> Se
         recommended = next(r for r in rows if r["recommended"])
         fastest = next(r for r in rows if r["fastest"])
         blocks.append(Text(f"Recommended on {device}: {row_name(recommended)}: end-to-end p50 "
-                           f"{fmt.us(recommended['p50_us'])} \u00b5s, accuracy {fmt.fraction(recommended['accuracy'])}, "
+                           f"{fmt.us(recommended['p50_us'])} \u00b5s, accuracy "
+                           f"{fmt.accuracy(recommended['accuracy'], recommended.get('accuracy_samples'))}, "
                            f"{fmt.size(recommended['size_bytes'])} (rule: {verdict['rule']}). "
                            f"Fastest: {row_name(fastest)} at {fmt.us(fastest['p50_us'])} \u00b5s."))
     rows = []
@@ -162,7 +165,7 @@ def overview_section(info: dict, items: list[ModelOutputs], summary: dict) -> Se
         rows.append([item.name, item.run["config"]["model"]["builder"], fmt.count(item.run["model"]["params"]),
                      " \u2192 ".join(s["op"] for s in item.run["preprocessing"]) or "none",
                      str(training.get("epochs_run", "?")), fmt.number(training.get("seconds"), 1),
-                     fmt.fraction(test["accuracy"]), str(len(item.manifest["models"]))])
+                     fmt.accuracy(test["accuracy"], test.get("n")), str(len(item.manifest["models"]))])
     blocks.append(Table(["Model", "Builder", "Parameters", "Preprocessing", "Epochs", "Training s",
                          "Keras test accuracy", "Exported variants"], rows,
                         caption="Training on the workstation (TensorFlow); everything below runs without it."))
@@ -186,7 +189,7 @@ def export_section(items: list[ModelOutputs]) -> Section:
             rows.append([m["id"], m["precision"], fmt.size(m["size_bytes"]), fmt.size(m.get("gzip_bytes")),
                          f"{base / m['size_bytes']:.1f}x" if base else fmt.DASH, fmt.fraction(v["top1_agreement"]),
                          f"{v['max_abs_error']:.2g}", fmt.fraction(v["cosine_similarity"], 5),
-                         fmt.fraction(acc.get("value")), "passed" if v["passed"] else "FAILED"])
+                         fmt.accuracy(acc.get("value"), acc.get("samples")), "passed" if v["passed"] else "FAILED"])
         blocks.append(Table(["Model", "Precision", "Size", "gzip", "Smaller than fp32", "Agreement", "Max abs error",
                              "Cosine", "Accuracy", "Validation"], rows,
                             caption=f"{item.name}: each artifact run in its device engine and compared with the "
@@ -214,7 +217,8 @@ def robustness_section(items: list[ModelOutputs], figures: Path, hardened: list[
         rows = [[s["model_id"], *[fmt.fraction(a, 3) for a in s["accuracy"]]] for s in result["series"]]
         rows += [[f"{h.label} ({KERAS_FLOAT})", *[fmt.fraction(a, 3) for a in _keras_float(h.robustness)]]
                  for h in twins]
-        blocks.append(Table(columns, rows, caption=f"{item.name}: top-1 accuracy on FGSM examples."))
+        blocks.append(Table(columns, rows, caption=f"{item.name}: top-1 accuracy on FGSM examples, "
+                                                   f"n={result['samples']:,} test images in every cell."))
         blocks += [Text(adversarial_training_effect(item, h)) for h in twins]
     return Section("Robustness to adversarial examples (FGSM)", blocks, intro=(
         "FGSM (Goodfellow et al., 2015) moves every pixel by epsilon (a fraction of its range) in the direction "
@@ -300,15 +304,11 @@ def write_report(root: Path, *, models: tuple[str, ...], info: dict, inside: dic
                        for item in items} | {twin.name: twin.record() for twin in twins},
         "inside": inside, "timings_s": timings,
     }
-    _atomic(root / REPORT_FILES["html"], report.render_html([], TITLE, sections, sources))
-    _atomic(root / REPORT_FILES["md"], report.render_markdown([], TITLE, sections, sources))
-    _atomic(root / REPORT_FILES["json"], json.dumps(doc, indent=2, default=str) + "\n")
+    atomic.write_text(root / REPORT_FILES["html"], report.render_html([], TITLE, sections, sources))
+    atomic.write_text(root / REPORT_FILES["md"], report.render_markdown([], TITLE, sections, sources))
+    atomic.write_json(root / REPORT_FILES["json"], doc, default=str)
     rows = next(iter(summary["rows"].values()), [])
     pick = {flag: next((row_name(r) for r in rows if r[flag]), None) for flag in ("recommended", "fastest")}
     return {**REPORT_FILES, **pick}
 
 
-def _atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)

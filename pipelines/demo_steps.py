@@ -85,7 +85,7 @@ def resolve_data(ctx) -> dict:
     ctx.log(f"  {dataset.summary()}")
     result = {"dataset": name, "requested": data, "why": why, "summary": dataset.summary(),
               "splits": {s: int(len(dataset.split(s)[1])) for s in ("train", "val", "test")}}
-    write_json(ctx.path("data.json"), result)
+    atomic.write_json(ctx.path("data.json"), result, default=str)
     return result
 
 
@@ -158,7 +158,7 @@ def evaluate_stage(model: str, samples: int):
             x, y = held_out["test_x"][:samples], held_out["test_y"][:samples]
         bundle = open_bundle(ctx.path(f"bundles/{model}"))
         result = evaluate(bundle, x, y, bundle.model_ids)
-        write_json(ctx.path(f"evaluate/{model}.json"), result)
+        atomic.write_json(ctx.path(f"evaluate/{model}.json"), result, default=str)
         ctx.log("  " + table(result).replace("\n", "\n  "))
         return {"evaluate": f"evaluate/{model}.json", "samples": result["samples"],
                 "accuracy": {r["model_id"]: r["accuracy"] for r in result["results"]}}
@@ -198,14 +198,14 @@ def robustness_stage(model: str, surrogate: str | None, eps: tuple[float, ...], 
     variant; crafted on ``surrogate`` when the model's preprocessing is not differentiable."""
 
     def run(ctx) -> dict:
+        from models.rundir import load_run
         from pipelines import robustness
-        from pipelines.rundir import load_run
 
         target = load_run(ctx.path(f"runs/{model}"))
         attacker = load_run(ctx.path(f"runs/{surrogate}")) if surrogate else None
         result = robustness.evaluate(target, eps, bundle=ctx.path(f"bundles/{model}") if bundle else None,
                                      surrogate=attacker, limit=samples)
-        robustness.write_json(result, ctx.path(f"robustness/{model}.json"))
+        atomic.write_json(ctx.path(f"robustness/{model}.json"), result)
         ctx.log("  " + robustness.format_table(result).replace("\n", "\n  "))
         return {"robustness": f"robustness/{model}.json"}
 
@@ -216,7 +216,7 @@ def inside_stage(models: tuple[str, ...]):
     """Stage ``inside``: first-layer kernels, feature maps and HOG glyphs of one test digit, per model."""
 
     def run(ctx) -> dict:
-        from pipelines.rundir import load_run
+        from models.rundir import load_run
         from pipelines.visualize import visualize_run
 
         figures = {}
@@ -257,6 +257,3 @@ def timed_log(ctx):
     return lambda line: ctx.log(f"  {time.monotonic() - start:6.1f} s  {line}")
 
 
-def write_json(path: Path, data) -> Path:
-    """Write ``data`` atomically (temporary file, then rename)."""
-    return atomic.write_json(path, data, default=str)

@@ -3,12 +3,20 @@
 ``train-state.json`` records the fingerprint of the resolved config (sha256). Re-running the same
 config in the same directory resumes it (or reports it finished); a different config, or a
 directory of other files, is refused unless ``--overwrite`` (which empties a run directory only).
+A run that never finished an epoch (it failed on a bad dataset or op right after claiming) holds
+nothing worth keeping, so another config may restart it in place.
+
+Whoever claims a directory holds its lock (``fcntl.flock`` on the sibling ``.NAME.lock``) until the
+process ends, normally or not (the kernel releases it), so a second ``edgenn train`` into the same
+``--out`` is refused instead of interleaving ``history.csv`` with the first.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -45,11 +53,47 @@ def write_state(out: Path, config: dict, status: str, **extra) -> None:
     atomic.write_json(out / STATE_FILE, data)
 
 
+#: locks this process holds, by resolved directory (a second claim in one process reuses its lock)
+_HELD: dict[Path, int] = {}
+
+
+def lock(out: Path) -> None:
+    """Hold ``out``'s lock until this process ends; OutDirError when another process holds it."""
+    import fcntl
+
+    key = out.resolve()
+    if key in _HELD:
+        return
+    key.parent.mkdir(parents=True, exist_ok=True)
+    lock_file = key.parent / f".{key.name}.lock"
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+        os.close(fd)
+        raise OutDirError(f"Expected {str(out)!r} to be free. Received: another edgenn process (pid {holder}) "
+                          "is training into it; wait for it or choose another --out") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    _HELD[key] = fd
+
+
+def epochs_finished(out: Path) -> int:
+    """Rows of ``history.csv`` (one per finished epoch; 0 when there is none or it is unreadable)."""
+    try:
+        with (out / "history.csv").open(newline="", encoding="utf-8") as handle:
+            return sum(1 for _ in csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return 0
+
+
 def claim(out: str | Path, config: dict, *, overwrite: bool = False) -> str:
     """Prepare ``out`` for ``config``: returns "new", "resume" or "complete"."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutDirError(f"Expected an output directory. Received: out={str(out)!r} (an existing file)")
+    lock(out)
     if not out.exists() or not any(out.iterdir()):
         out.mkdir(parents=True, exist_ok=True)
         write_state(out, config, "running")
@@ -61,7 +105,8 @@ def claim(out: str | Path, config: dict, *, overwrite: bool = False) -> str:
             f"Expected an empty directory or a run directory of `edgenn train`. "
             f"Received: out={str(out)!r} holds other files; choose another --out"
         )
-    if overwrite:
+    unfinished = state.get("status") != "complete" and not (out / "run.json").is_file() and not epochs_finished(out)
+    if overwrite or (unfinished and state.get("fingerprint") != fingerprint(config)):
         for child in out.iterdir():
             shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
         write_state(out, config, "running")

@@ -11,7 +11,8 @@ from pathlib import Path
 from edge_runtime import atomic
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed); every edgenn chart starts here."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,9 +21,13 @@ def _pyplot():
     return plt
 
 
-def learning_curves(history: dict[str, list[float]], path: str | Path, title: str = "") -> Path:
-    """Train vs validation loss (left) and metric (right) per epoch: the gap shows overfitting."""
-    plt = _pyplot()
+def learning_curves(history: dict[str, list[float]], path: str | Path, title: str = "",
+                    restored_epoch: int | None = None) -> Path:
+    """Train vs validation loss (left) and metric (right) per epoch: the gap shows overfitting.
+
+    ``restored_epoch`` (1-based): the epoch whose weights the model kept, drawn as a dashed line.
+    """
+    plt = pyplot()
     metric = next((k for k in history if not k.startswith(("val_", "loss", "lr", "epoch"))), None)
     panels = [("loss", "loss")] + ([(metric, metric)] if metric else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
@@ -31,6 +36,9 @@ def learning_curves(history: dict[str, list[float]], path: str | Path, title: st
         ax.plot(epochs, history.get(key, []), label=f"train {label}")
         if f"val_{key}" in history:
             ax.plot(range(1, len(history[f"val_{key}"]) + 1), history[f"val_{key}"], label=f"validation {label}")
+        if restored_epoch is not None:
+            ax.axvline(restored_epoch, color="0.4", linestyle="--", linewidth=1,
+                       label=f"restored (epoch {restored_epoch})")
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -38,14 +46,14 @@ def learning_curves(history: dict[str, list[float]], path: str | Path, title: st
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, plt, path)
+    return save(fig, path)
 
 
 def confusion(matrix, class_names: list[str], path: str | Path, title: str = "") -> Path:
     """The confusion matrix with counts in the cells (rows true, columns predicted)."""
     import numpy as np
 
-    plt = _pyplot()
+    plt = pyplot()
     matrix = np.asarray(matrix)
     size = max(4.0, 0.5 * len(class_names) + 2)
     fig, ax = plt.subplots(figsize=(size, size))
@@ -60,20 +68,27 @@ def confusion(matrix, class_names: list[str], path: str | Path, title: str = "")
                 color="white" if count > threshold else "black")
     ax.set_title(title or "confusion matrix")
     fig.tight_layout()
-    return _save(fig, plt, path)
+    return save(fig, path)
 
 
-def sweep_curves(runs: list[tuple[str, dict[str, list[float]]]], key: str, path: str | Path, title: str = "") -> Path:
-    """One line per run of ``history[key]`` (e.g. val_loss), log scale when values span decades."""
+def sweep_curves(runs: list[tuple], key: str, path: str | Path, title: str = "") -> Path:
+    """One line per run of ``history[key]`` (e.g. val_loss), log scale when values span decades.
+
+    ``runs``: ``(label, history)`` or ``(label, history, restored_epoch)``; a restored epoch is ringed.
+    """
     import math
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     values = []
-    for label, history in runs:
+    for label, history, *restored in runs:
         series = [v if math.isfinite(v) else float("nan") for v in history.get(key, [])]
         values += [v for v in series if math.isfinite(v)]
-        ax.plot(range(1, len(series) + 1), series, marker="o", markersize=3, label=label)
+        (line,) = ax.plot(range(1, len(series) + 1), series, marker="o", markersize=3, label=label)
+        epoch = restored[0] if restored else None
+        if epoch is not None and 1 <= epoch <= len(series):
+            ax.plot([epoch], [series[epoch - 1]], marker="o", markersize=10, markerfacecolor="none",
+                    markeredgecolor=line.get_color(), linestyle="none")
     if values and min(values) > 0 and max(values) / min(values) > 30:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -82,11 +97,12 @@ def sweep_curves(runs: list[tuple[str, dict[str, list[float]]]], key: str, path:
     ax.legend()
     ax.set_title(title or f"{key} per epoch")
     fig.tight_layout()
-    return _save(fig, plt, path)
+    return save(fig, path)
 
 
-def _save(fig, plt, path) -> Path:
+def save(fig, path: str | Path, dpi: int = 100) -> Path:
+    """Write ``fig`` as a PNG atomically, then close it (also when writing fails)."""
     try:
-        return atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=100))
+        return atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=dpi))
     finally:
-        plt.close(fig)
+        pyplot().close(fig)

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime import atomic
 from edge_runtime.errors import ConfigError, UserError
 from pipelines.adversarial import check_eps, default_loss, fgsm
 
@@ -234,7 +233,7 @@ def evaluate(target, eps_values, *, bundle=None, surrogate=None, limit: int | No
              backend=None) -> dict[str, Any]:
     """The robustness record: FGSM accuracy per eps for the float model and every bundle variant.
 
-    ``target`` and ``surrogate`` are ``pipelines.rundir.Run``; the held-out test samples of the
+    ``target`` and ``surrogate`` are ``models.rundir.Run``; the held-out test samples of the
     target are attacked (the first ``limit`` of them).
     """
     if target.task != "classification":
@@ -317,11 +316,9 @@ def chart_title(results: list[dict]) -> str:
 def plot(results: list[dict], path, *, title: str | None = None, model_ids=None) -> Path:
     """Accuracy-vs-eps chart PNG: one line per (result, series); several results share the axes
     (e.g. a plain and an adversarially trained model). ``model_ids`` keeps only those series."""
-    import matplotlib
+    from pipelines.plots import pyplot, save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     path = Path(path)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     try:
@@ -338,12 +335,9 @@ def plot(results: list[dict], path, *, title: str | None = None, model_ids=None)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, ncol=2 if len(lines) > 6 else 1, loc="lower left")
         fig.tight_layout()
-        atomic.write_with(path, fig.savefig)
-    finally:
+    except BaseException:
         plt.close(fig)
-    return path
+        raise
+    return save(fig, path)
 
 
-def write_json(result: dict, path) -> Path:
-    """Write the record atomically (temp file, then rename)."""
-    return atomic.write_json(path, result)

@@ -93,7 +93,7 @@ def claim_workspace(root: str | Path, kind: str, *, overwrite: bool = False) -> 
             )
     root.mkdir(parents=True, exist_ok=True)
     if not identity.exists():
-        _write_json(identity, {"kind": kind, "schema_version": 1})
+        atomic.write_json(identity, {"kind": kind, "schema_version": 1})
     return root
 
 
@@ -131,8 +131,8 @@ def run_stages(root: str | Path, stages: list[Stage], *, log: Callable[[str], No
         t0 = clock()
         result = stage.run(StageContext(root, results, log, stage))
         seconds = clock() - t0
-        _write_json(marker, {"stage": stage.name, "key": key, "inputs": stage.inputs, "outputs": list(stage.outputs),
-                             "seconds": round(seconds, 2), "result": result})
+        atomic.write_json(marker, {"stage": stage.name, "key": key, "inputs": stage.inputs,
+                                   "outputs": list(stage.outputs), "seconds": round(seconds, 2), "result": result}, default=str)
         results[stage.name] = result
         log(f"{banner}: done in {seconds:.1f} s (elapsed {_clock_text(clock() - started)})")
     return results
@@ -191,8 +191,6 @@ def _read_identity(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _write_json(path: Path, data: dict) -> None:
-    atomic.write_json(path, data, default=str)
 
 
 def _clock_text(seconds: float) -> str:

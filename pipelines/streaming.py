@@ -70,14 +70,16 @@ class StreamedDataset:
 
 def index_streamed(config) -> StreamedDataset:
     """Index and split a folder dataset without decoding it; decode only the kept samples."""
-    from pipelines.datasets.folder import decode_image, scan_folder
+    from pipelines.datasets.folder import decode_image, parse_folder_argument, scan_folder
     from pipelines.datasets.splits import split_indices
 
-    scheme, _, directory = config.data.dataset.partition(":")
-    if scheme != "folder" or not directory:
+    scheme, _, argument = config.dataset_uri.partition(":")
+    if scheme != "folder" or not argument:
         raise ConfigError(f"{config.source}: data.stream works with folder:DIR datasets. "
                           f"Received: dataset={config.data.dataset!r}")
-    index = scan_folder(Path(directory), config.data.on_error)
+    folder = parse_folder_argument(argument)
+    directory = folder.directory
+    index = scan_folder(directory, config.data.on_error, folder)
     labels = np.asarray(index.labels, dtype=np.int64)
     parts = split_indices(labels, task="classification", seed=config.seed, val_fraction=config.data.val_fraction,
                           test_fraction=config.data.test_fraction)

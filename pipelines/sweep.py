@@ -2,10 +2,13 @@
 
 ``--set optimizer.lr=1e-4,1e-3,1e-2,1e-1`` trains four runs (several swept keys give their
 cartesian product) into ``OUT/<key>=<value>/``; each is a normal, resumable run directory.
-The table marks the two ways a learning rate is wrong: runs that diverged (NaN/inf; a loss that
-ended above where it started; for classification, a training loss that climbed above 1.5x the
-chance level ln(classes), i.e. worse than guessing) and runs that barely moved (final validation
-loss more than 3x that of the best run).
+The table shows each run at the epoch whose weights training restored (``train.restore_best``:
+the best monitored epoch; else the last), the epoch the test accuracy belongs to, and marks the
+ways a learning rate is wrong: runs that diverged (NaN/inf; a loss that ended above where it
+started; for classification, a training loss that climbed above 1.5x the chance level
+ln(classes), i.e. worse than guessing), runs stuck at chance (a classification training loss
+that never fell below 0.9 x ln(classes): the model never learned, it did not blow up) and runs
+that barely moved (validation loss more than 3x that of the best run).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from pipelines.config import Config, load_config, parse_value
 SLOW_GAP = 3.0
 #: "diverged": a classification training loss above this multiple of chance level ln(classes)
 CHANCE_FACTOR = 1.5
+#: "stuck": a classification training loss that never fell below this multiple of ln(classes)
+STUCK_FACTOR = 0.9
 
 
 @dataclass
@@ -39,6 +44,18 @@ class SweepRun:
     def last(self, key: str) -> float:
         values = self.history.get(key) or [float("nan")]
         return float(values[-1])
+
+    @property
+    def restored_epoch(self) -> int | None:
+        """1-based epoch whose weights the run ended with (training's ``best_epoch``), None when unknown."""
+        best = (self.metrics.get("training") or {}).get("best_epoch")
+        return best if isinstance(best, int) and best >= 1 else None
+
+    def at_restored(self, key: str) -> float:
+        """``history[key]`` at the restored epoch (the last epoch when it is unknown)."""
+        values = self.history.get(key) or [float("nan")]
+        epoch = self.restored_epoch
+        return float(values[epoch - 1]) if epoch is not None and epoch <= len(values) else float(values[-1])
 
 
 def expand(sweeps: list[str]) -> list[list[str]]:
@@ -105,7 +122,7 @@ def _history(run_dir: Path) -> dict[str, list[float]]:
 def classify(runs: list[SweepRun]) -> None:
     """Set each finished run's status to ok, diverged or barely moved (see the module docstring)."""
     key = "val_loss" if all("val_loss" in r.history for r in runs if r.history) else "loss"
-    finals = [r.last(key) for r in runs if r.status != "diverged" and math.isfinite(r.last(key))]
+    finals = [r.at_restored(key) for r in runs if r.status != "diverged" and math.isfinite(r.at_restored(key))]
     best = min(finals) if finals else float("nan")
     for run in runs:
         if run.status == "diverged":
@@ -114,28 +131,35 @@ def classify(runs: list[SweepRun]) -> None:
         final = run.last(key)
         classes = len(run.metrics.get("test", {}).get("per_class", {}))
         above_chance = classes > 1 and max(train_loss, default=0.0) > CHANCE_FACTOR * math.log(classes)
-        if not series or not math.isfinite(final) or final > series[0] or above_chance:
+        finite = bool(series) and all(math.isfinite(v) for v in [*series, *train_loss])
+        stuck = (finite and classes > 1 and bool(train_loss) and not above_chance
+                 and min(train_loss) >= STUCK_FACTOR * math.log(classes))
+        if stuck:
+            run.status = "stuck at chance"
+        elif not series or not math.isfinite(final) or final > series[0] or above_chance:
             run.status = "diverged"
-        elif final > SLOW_GAP * best:
+        elif run.at_restored(key) > SLOW_GAP * best:
             run.status = "barely moved"
         else:
             run.status = "ok"
 
 
 def table(runs: list[SweepRun]) -> str:
-    """A plain-text table of the final metrics, one row per run."""
+    """A plain-text table, one row per run, every value at the restored epoch (the one the test metric is of)."""
     metric = next((k for r in runs for k in r.history if k.startswith("val_") and k != "val_loss"), None)
-    headers = ["run", "epochs", "loss", "val_loss", *([metric] if metric else []), "test", "status"]
+    headers = ["run", "epoch/ran", "loss", "val_loss", *([metric] if metric else []), "test", "test n", "status"]
     rows = []
     for run in runs:
         test = run.metrics.get("test", {})
         test_value = test.get("accuracy", test.get("mae"))
-        rows.append([run.label, str(len(run.history.get("loss", []))), _fmt(run.last("loss")),
-                     _fmt(run.last("val_loss")), *([_fmt(run.last(metric))] if metric else []),
-                     _fmt(test_value), run.status])
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+        ran = len(run.history.get("loss", []))
+        epoch = run.restored_epoch or ran
+        rows.append([run.label, f"{epoch}/{ran}", _fmt(run.at_restored("loss")),
+                     _fmt(run.at_restored("val_loss")), *([_fmt(run.at_restored(metric))] if metric else []),
+                     _fmt(test_value), str(test.get("n", "-")), run.status])
+    from edge_runtime.tables import format_table
+
+    return "\n".join(format_table(tuple(headers), [tuple(r) for r in rows]))
 
 
 def _fmt(value) -> str:
@@ -153,9 +177,13 @@ def write_report(runs: list[SweepRun], out: Path, title: str) -> dict[str, Path]
 
     out.mkdir(parents=True, exist_ok=True)
     key = "val_loss" if any("val_loss" in r.history for r in runs) else "loss"
-    chart = sweep_curves([(f"{r.label} ({r.status})", r.history) for r in runs], key, out / "sweep.png", title)
+    chart = sweep_curves([(f"{r.label} ({r.status})", r.history, r.restored_epoch) for r in runs], key,
+                         out / "sweep.png", title)
     data = [{"run": r.label, "overrides": r.overrides, "status": r.status, "message": r.message,
-             "final": {k: v[-1] for k, v in r.history.items() if v}, "test": r.metrics.get("test", {}).get("accuracy")}
+             "restored_epoch": r.restored_epoch, "epochs_run": len(r.history.get("loss", [])),
+             "restored": {k: r.at_restored(k) for k, v in r.history.items() if v},
+             "final": {k: v[-1] for k, v in r.history.items() if v}, "test": r.metrics.get("test", {}).get("accuracy"),
+             "test_samples": r.metrics.get("test", {}).get("n")}
             for r in runs]
     atomic.write_json(out / "sweep.json", data, default=str)
     atomic.write_text(out / "sweep.txt", table(runs) + "\n")

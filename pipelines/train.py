@@ -3,7 +3,7 @@
 Resumable (a killed run re-run with the same command continues from its last finished epoch,
 with the same batches), reproducible (seeded, op determinism), visible (one line per epoch,
 history.csv, TensorBoard, curves.png) and distributable (``train.strategy``). The run directory
-is the contract with ``edgenn export`` (``pipelines.rundir``).
+is the contract with ``edgenn export`` (``models.rundir``).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def load_dataset(config: Config):
     from pipelines.datasets import load
 
     d = config.data
-    return load(d.dataset, seed=config.seed, val_fraction=d.val_fraction, test_fraction=d.test_fraction,
+    return load(config.dataset_uri, seed=config.seed, val_fraction=d.val_fraction, test_fraction=d.test_fraction,
                 on_error=d.on_error)
 
 
@@ -271,16 +271,20 @@ def history_dict(path: Path) -> dict[str, list[float]]:
 # the run ----------------------------------------------------------------------------------
 def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Callable[[str], None] = print) -> TrainResult:
     """Train ``config`` into run directory ``out`` (see the module docstring)."""
-    from models.backend import keras, tf
-    from pipelines import callbacks as cb
+    from pipelines.datasets import resolve
     from pipelines.strategy import is_chief, make_strategy
 
+    # what can be refused without TensorFlow is refused before it loads (seconds earlier)
+    resolve(config.dataset_uri)
+    Pipeline.from_spec(config.preprocess_spec())
     out = Path(out)
     chief = is_chief(config.train.strategy)
     state = outdir.claim(out, config.to_dict(), overwrite=overwrite) if chief else "worker"
     if state == "complete":
         return TrainResult("already-complete", out, json.loads((out / "metrics.json").read_text("utf-8")),
                            message=f"{out} already holds this finished run (use --overwrite to train again)")
+    from models.backend import keras, tf
+    from pipelines import callbacks as cb
     # non-chief workers write everything but the shared backup to a scratch directory
     work = out if chief else Path(tempfile.mkdtemp(prefix="edgenn-worker-"))
     started = time.perf_counter()
@@ -320,7 +324,8 @@ def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Call
     fit_seconds = time.perf_counter() - fit_started
     history = history_dict(work / HISTORY_FILE)
     if history:
-        _plots().learning_curves(history, work / "curves.png", f"{config.name}: learning curves")
+        restored = checkpoints.best_epoch + 1 if config.train.restore_best and checkpoints.best_epoch >= 0 else None
+        _plots().learning_curves(history, work / "curves.png", f"{config.name}: learning curves", restored)
     if guard.tripped:
         epoch, batch = guard.tripped_at
         last = work / "checkpoints" / cb.LAST
@@ -392,7 +397,7 @@ def held_out_samples(dataset, seed: int) -> dict[str, np.ndarray]:
 
 def write_outputs(config: Config, prepared: Prepared, model, metrics: dict, out: Path) -> None:
     """metrics.json, confusion.png, then the run directory contract (run.json last)."""
-    from pipelines.rundir import save_run
+    from models.rundir import save_run
 
     dataset = prepared.dataset
     atomic.write_json(out / "metrics.json", metrics)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_runtime import atomic
 from edge_runtime.errors import DataError
+from pipelines import plots
 
 DPI = 100
 TILE_IN = 0.8  # one kernel or feature map
@@ -34,26 +34,13 @@ def figure_size(cols: int, rows: int, *, row_label: bool = False, tile_in: float
     return round(cols * tile_in * DPI), round(height * DPI)
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _save(fig, path) -> Path:
     """Save at the figure's exact size (no tight bbox), atomically."""
-    plt = _pyplot()
-    try:
-        return atomic.write_with(path, lambda tmp: fig.savefig(tmp, dpi=DPI))
-    finally:
-        plt.close(fig)
+    return plots.save(fig, path, dpi=DPI)
 
 
 def _grid(cols: int, rows: int, title: str, *, row_label: bool = False, tile_in: float = TILE_IN):
-    plt = _pyplot()
+    plt = plots.pyplot()
     width, height = figure_size(cols, rows, row_label=row_label, tile_in=tile_in)
     fig, axes = plt.subplots(rows, cols, figsize=(width / DPI, height / DPI), squeeze=False)
     for ax in axes.flat:

@@ -6,7 +6,6 @@ local mirror) makes this take seconds; the time is printed.
 """
 
 import json
-import shutil
 import subprocess
 import time
 import venv
@@ -14,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.installed_wheel import copy_sources
+
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = ("pyproject.toml", "README.md", "constraints.txt", "models", "pipelines", "export", "edge_runtime")
 TRAIN_ONLY = ("tensorflow", "tf_keras", "tensorflow_model_optimization", "tf2onnx", "sklearn", "matplotlib", "mlxtend")
 
 IMPORT_EVERY_EDGE_MODULE = """
@@ -30,14 +30,7 @@ print(len(names))
 @pytest.fixture(scope="module")
 def edge_venv(tmp_path_factory):
     root = tmp_path_factory.mktemp("edge-install")
-    src = root / "src"
-    src.mkdir()
-    for name in SOURCES:
-        origin = REPO / name
-        if origin.is_dir():
-            shutil.copytree(origin, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(origin, src / name)
+    src = copy_sources(root / "src")
     env_dir = root / "venv"
     start = time.perf_counter()
     venv.EnvBuilder(with_pip=True).create(env_dir)

@@ -11,6 +11,7 @@ import numpy as np
 
 from edge_runtime.backends.base import TensorInfo
 from edge_runtime.errors import BundleError, ConfigError, DataError
+from edge_runtime.workarounds import litert_resolver
 
 MODULES = ("ai_edge_litert.interpreter", "tflite_runtime.interpreter")
 
@@ -29,7 +30,7 @@ class LiteRTEngine:
     backend = "litert"
 
     def __init__(self, path: str, threads: int, module, xnnpack: bool = True):
-        resolver = module.OpResolverType.AUTO if xnnpack else module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        resolver = litert_resolver(module, xnnpack)
         try:
             self.interpreter = module.Interpreter(model_path=str(path), num_threads=threads,
                                                   experimental_op_resolver_type=resolver)

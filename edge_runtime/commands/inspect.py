@@ -15,23 +15,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the manifest and the verification result to FILE")
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
-
-
-def _count(n: int | None) -> str:
-    if n is None:
-        return "-"
-    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= div:
-            return f"{n / div:.2f}{unit}"
-    return str(n)
-
-
 def _step(step: dict) -> str:
     params = ", ".join(f"{k}={v}" for k, v in step.items() if k != "op" and not isinstance(v, (list, dict)))
     return f"{step['op']}({params})"
@@ -55,6 +38,8 @@ def _fmt(value, spec: str) -> str:
 
 def summary(manifest: dict, verified: str) -> list[str]:
     """The lines ``inspect`` prints, from a validated manifest."""
+    from edge_runtime.report import fmt
+
     m = manifest
     labels = m["labels"]
     lines = [
@@ -74,8 +59,8 @@ def summary(manifest: dict, verified: str) -> list[str]:
         metric = f"{acc['metric']} {acc['value']:.4f}" if acc else "-"
         reference = _fmt(acc.get("reference_value") if acc else None, ".4f")
         lines.append(
-            f"  {model['id']:<22} {model['precision']:<15} {_size(model['size_bytes']):>9} "
-            f"{_size(model['gzip_bytes']):>9} {_count(a['params']):>7} {_count(a['macs']):>7} "
+            f"  {model['id']:<22} {model['precision']:<15} {fmt.size(model['size_bytes']):>9} "
+            f"{fmt.size(model['gzip_bytes']):>9} {fmt.count(a['params']):>7} {fmt.count(a['macs']):>7} "
             f"{_fmt(v['top1_agreement'], '.4f'):>6} {v['max_abs_error']:>8.2g} {metric:>16} {reference:>7} "
             f"{'yes' if v['passed'] else 'NO':>5}"
         )
@@ -84,7 +69,7 @@ def summary(manifest: dict, verified: str) -> list[str]:
                  f"; out {', '.join(_tensor(t) for t in first['outputs'])}")
     pre_ops = first["analysis"].get("preprocessing_ops")
     if pre_ops:
-        lines.append(f"cost        preprocessing {_count(pre_ops)} ops/sample; network {_count(first['analysis']['macs'])} MACs")
+        lines.append(f"cost        preprocessing {fmt.count(pre_ops)} ops/sample; network {fmt.count(first['analysis']['macs'])} MACs")
     lines.append("tools       " + ", ".join(f"{k} {v}" for k, v in m["tools"].items()))
     metrics = (m.get("training") or {}).get("metrics") or {}
     shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}

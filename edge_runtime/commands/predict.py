@@ -7,13 +7,19 @@ import argparse
 HELP = "classify image files with a bundle: label, probability and timings per image (no TensorFlow needed)"
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, many: bool = False) -> None:
-    """--variant, --backend, backend options: shared by predict, evaluate and bench."""
+def add_model_arguments(parser: argparse.ArgumentParser, many: bool = False, default_all: bool = False) -> None:
+    """--variant, --backend, backend options: shared by predict, evaluate and bench.
+
+    ``default_all``: without --variant the command runs every model (evaluate), and the help says so.
+    """
     if many:
+        default = ("every model of the bundle the backend can run" if default_all
+                   else "the manifest's default_model")
         parser.add_argument("--variant", action="append", metavar="V",
-                            help="model id or variant to use; repeat for several (default: the manifest's "
-                                 "default_model)")
-        parser.add_argument("--all", action="store_true", help="every model of the bundle the backend can run")
+                            help=f"model id or variant to use; repeat for several (default: {default})")
+        parser.add_argument("--all", action="store_true", help=(
+            "every model of the bundle the backend can run (the default; with --variant it overrides it)"
+            if default_all else "every model of the bundle the backend can run"))
     else:
         parser.add_argument("--variant", metavar="V",
                             help="model id (tflite-int8) or variant (int8) to use (default: the manifest's "
@@ -59,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top", type=int, default=1, metavar="K", help="also list the K most probable labels")
     parser.add_argument("--jsonl", action="store_true", help="print one JSON object per image instead of a table")
     parser.add_argument("--json", metavar="FILE", help="write every prediction and the summary to FILE")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse images not already in the bundle's input mode and size (by default they are "
+                             "converted and resized as on the device, and counted)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,18 +76,22 @@ def run(args: argparse.Namespace) -> int:
 
     from edge_runtime.atomic import write_json
     from edge_runtime.bundle import open_bundle
+    from edge_runtime.choice import explain
     from edge_runtime.predict import predict_files, summarize
 
     with open_bundle(args.bundle) as bundle:
         model = bundle.model(args.variant, args.backend)
+        print(explain(bundle, args.variant, args.backend, model), file=sys.stderr if args.jsonl else sys.stdout)
         session = bundle.session(model["id"], args.backend, args.threads, **backend_options(args, model["format"]))
         records = []
-        for record in predict_files(bundle, session, args.inputs, top=args.top):
+        for record in predict_files(bundle, session, args.inputs, top=args.top, strict=args.strict):
             records.append(record)
             if args.jsonl:
                 print(json.dumps(record), flush=True)
             elif "error" in record:
                 print(f"{record['path']}: skipped ({record['error']})", file=sys.stderr)
+            elif "refused" in record:
+                print(f"{record['path']}: refused by --strict ({record['refused']})", file=sys.stderr)
             else:
                 print(_line(record))
         summary = summarize(records)
@@ -91,12 +104,24 @@ def run(args: argparse.Namespace) -> int:
             names = ", ".join(s["path"] for s in summary["skipped_files"][:10])
             more = f" and {summary['skipped'] - 10} more" if summary["skipped"] > 10 else ""
             note += f"; {summary['skipped']} unreadable skipped: {names}{more}"
+        spec = bundle.input_spec or {}
+        target = f"{spec.get('color')} {spec.get('shape', [0, 0])[1]}x{spec.get('shape', [0, 0])[0]}"
+        for key, verb in (("converted", "converted to the bundle's input"), ("refused", "refused by --strict")):
+            if summary[key]:
+                files = summary[f"{key}_files"]
+                names = ", ".join(f"{f['path']} ({f['conversion'].split(' -> ')[0]})" for f in files[:10])
+                more = f" and {summary[key] - 10} more" if summary[key] > 10 else ""
+                note += f"; {summary[key]} {verb} {target}: {names}{more}"
         print(note, file=sys.stderr if args.jsonl else sys.stdout)
         if args.json:
             write_json(args.json, result)
-    if summary["predicted"] == 0:
-        from edge_runtime.errors import DataError
+    from edge_runtime.errors import DataError
 
+    if summary["refused"]:
+        first = summary["refused_files"][0]
+        raise DataError(f"Expected images already in the bundle's input mode and size (--strict). Received: "
+                        f"{summary['refused']} that would be converted, first {first['path']} ({first['conversion']})")
+    if summary["predicted"] == 0:
         raise DataError(f"Expected at least one readable image. Received: {summary['files']} files, none readable")
     return 0
 

@@ -7,6 +7,8 @@ import argparse
 HELP = ("merge bench results (edgenn bench --json) from one or more devices into a self-contained HTML report "
         "(and Markdown / JSON): latency per variant, fastest and recommended variant per device, accuracy vs "
         "latency vs size with the Pareto front, latency and temperature over time, energy")
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "file"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

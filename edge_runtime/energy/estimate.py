@@ -1,11 +1,13 @@
-"""An energy *estimate* from multiply-accumulates and bytes moved, for devices without a sensor.
+"""An energy *lower bound* from multiply-accumulates and bytes moved (the headline estimate is
+:mod:`edge_runtime.energy.core_power`: CPU time x the board's power per core).
 
 Constants are Horowitz's per-operation energies at 45 nm, 0.9 V (M. Horowitz, "Computing's
 energy problem (and what we can do about it)", ISSCC 2014, pp. 10-14). A MAC costs one multiply
 plus one add at the arithmetic's width (int8 products accumulate in 32-bit integers); every byte
 moved costs one access of the chosen memory per 64 bits. Newer processes are cheaper and real
-CPUs add instruction, control and leakage overheads the model ignores, so the figure is an order
-of magnitude for comparing variants, not a measurement: it is always labelled "estimate".
+CPUs add instruction, control, cache and leakage overheads the model ignores (and it does not see
+preprocessing), so on a CPU it is two to three orders of magnitude below what a core spends: it
+is labelled "lower bound", never shown as the estimate.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ MAC_OPERATIONS: dict[str, tuple[str, str]] = {
 
 
 def estimate(macs: int, bytes_moved: int, precision: str, memory: str = "sram_1mb") -> dict:
-    """Estimated energy of one inference in microjoules, with its constants, method and source.
+    """Arithmetic energy of one inference in microjoules (a lower bound), with its constants, method and source.
 
     ``bytes_moved`` counts weights and activations read or written per inference; ``memory`` is
     the level they come from (default: a 1 MB SRAM, the L2 cache class holding a small model).
@@ -56,7 +58,7 @@ def estimate(macs: int, bytes_moved: int, precision: str, memory: str = "sram_1m
         "energy_uj_per_inference": compute_uj + memory_uj,
         "compute_uj": compute_uj,
         "memory_uj": memory_uj,
-        "label": "estimate",
+        "label": "lower bound",
         "precision": precision,
         "macs": macs,
         "bytes_moved": bytes_moved,

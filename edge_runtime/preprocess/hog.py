@@ -309,7 +309,7 @@ def _l2hys(v: np.ndarray, eps1, eps2, *, squared: bool) -> np.ndarray:
 _VARIANT_FN = {"interpolated": _interpolated, "skimage": _skimage}
 
 
-@register_op("hog", output_shape=_output_shape, cost=_cost, validate=_validate)
+@register_op("hog", output_shape=_output_shape, cost=_cost, validate=_validate, compilable=True, differentiable=True)
 def hog(x: np.ndarray, *, variant: str = "interpolated", cell: int = 7, block: int = 2,
         orientations: int = 9) -> np.ndarray:
     """HOG feature vector per image: cv2.HOGDescriptor ("interpolated") or skimage.feature.hog ("skimage").

@@ -104,7 +104,7 @@ def deskew_frame(img: np.ndarray) -> np.ndarray:
 
 
 @register_op("deskew", output_shape=lambda shape, **_: tuple(shape),
-             cost=lambda shape, **_: 12 * shape[0] * shape[1])
+             cost=lambda shape, **_: 12 * shape[0] * shape[1], compilable=True, differentiable=True, keeps_grid=True)
 def deskew(x: np.ndarray) -> np.ndarray:
     """Undo the slant of a digit: the classic MNIST deskew (OpenCV's digits tutorial).
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_runtime.errors import ConfigError, DataError
+from edge_runtime.errors import BundleError, ConfigError, DataError
 from edge_runtime.preprocess.fused import one_frame
 from edge_runtime.preprocess.registry import Op, get_op
 
@@ -47,7 +47,11 @@ class Pipeline:
     # construction ------------------------------------------------------------------------
     @classmethod
     def from_spec(cls, spec: Any, base_dir: str | Path | None = None) -> Pipeline:
-        """Build from a JSON-able list of dicts; ``{"npy": path}`` values load from ``base_dir``."""
+        """Build from a JSON-able list of dicts; ``{"npy": path}`` values load from ``base_dir``.
+
+        ``base_dir`` is a directory or a :class:`~edge_runtime.bundlefiles.BundleFiles` (a bundle's
+        listed, hash-checked files); either way an array is read only through that checked access.
+        """
         if not isinstance(spec, list) or not all(isinstance(s, dict) for s in spec):
             raise ConfigError(
                 f"Expected a preprocessing spec as a list of {{'op': name, ...}} dicts. Received: {_short(spec)}"
@@ -168,11 +172,16 @@ def _load_value(value: Any, base_dir, op: str, key: str) -> Any:
     if isinstance(value, dict) and set(value) == {"npy"}:
         if base_dir is None:
             raise ConfigError(f"{op}: parameter {key} refers to {value['npy']!r} but no base directory was given")
-        path = Path(base_dir) / value["npy"]
+        from edge_runtime.bundlefiles import BundleFiles
+
+        files = base_dir if isinstance(base_dir, BundleFiles) else BundleFiles(base_dir)
+        if not isinstance(value["npy"], str):
+            raise ConfigError(f"{op}: parameter {key}: expected {{'npy': 'relative/path.npy'}}. "
+                              f"Received: {_short(value)}")
         try:
-            return np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise DataError(f"{op}: cannot read {key} from {path}: {exc}") from exc
+            return files.read_npy(value["npy"])
+        except BundleError as exc:
+            raise BundleError(f"{op}: cannot read {key}: {exc}") from exc
     return value
 
 

@@ -36,3 +36,19 @@ def hottest(temperatures: dict[str, float | None]) -> float | None:
     """The highest present reading, the one throttling responds to; None without any."""
     present = [t for t in temperatures.values() if t is not None]
     return max(present) if present else None
+
+
+#: trip types at which the kernel starts cooling the CPU by slowing it (critical/shutdown ones are later)
+THROTTLE_TRIPS = ("passive", "hot")
+
+
+def throttle_trip_c(root: str | Path = "/") -> float | None:
+    """The lowest ``passive``/``hot`` trip point over all zones in degrees C (where the kernel throttles), or None."""
+    trips = []
+    for zone in numbered(under(root, THERMAL_DIR), "thermal_zone*"):
+        for kind_file in zone.glob("trip_point_*_type"):
+            if read_text(kind_file) in THROTTLE_TRIPS:
+                milli = read_number(zone / kind_file.name.replace("_type", "_temp"))
+                if milli is not None and milli > 0:
+                    trips.append(milli / 1000.0)
+    return min(trips) if trips else None

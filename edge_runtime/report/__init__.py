@@ -48,7 +48,7 @@ def summary(runs: list[dict]) -> dict:
     return {
         "kind": "edgenn-report", "schema_version": 1,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "devices": merged["devices"],
+        "devices": merged["devices"], "warnings": merged["warnings"],
         "rows": {d: [{k: v for k, v in r.items() if k not in strip} for r in rows]
                  for d, rows in merged["rows"].items()},
         "verdicts": {d: {"fastest": name(v["fastest"]), "recommended": name(v["recommended"]), "rule": v["rule"],

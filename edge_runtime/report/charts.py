@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from edge_runtime.report import fmt
 from edge_runtime.report.compare import model_label, name
 from edge_runtime.report.svg import (
     PALETTE,
@@ -140,8 +141,8 @@ def _point_label(row: dict, with_threads: bool) -> str:
 
 
 def _tooltip(row: dict) -> str:
-    return (f"{name(row)} on {row['device']}: accuracy {row['score']:.4f}, end-to-end p50 {row['p50_us']:.1f} \u00b5s, "
-            f"{row['size_bytes'] / 1000:.1f} kB" + (" \u00b7 Pareto front" if row["pareto"] else "")
+    return (f"{name(row)} on {row['device']}: accuracy {row['score']:.4f} (n={row.get('accuracy_samples') or 'unknown'}), end-to-end p50 {row['p50_us']:.1f} \u00b5s, "
+            f"{fmt.size(row['size_bytes'])}" + (" \u00b7 Pareto front" if row["pareto"] else "")
             + (" \u00b7 recommended" if row["recommended"] else ""))
 
 

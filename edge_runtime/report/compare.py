@@ -20,21 +20,66 @@ def device_label(device: dict) -> str:
     return base_label(device)
 
 
-def _energy(power: dict) -> tuple[float | None, str | None, str | None]:
-    measured = power.get("measured") or {}
-    if measured.get("energy_uj_per_inference") is not None:
-        return measured["energy_uj_per_inference"], "measured", measured.get("source")
-    estimate = power.get("estimate") or {}
-    if estimate.get("energy_uj_per_inference") is not None:
-        return estimate["energy_uj_per_inference"], "estimate", estimate.get("source")
+def energy_figures(power: dict) -> dict:
+    """The three energy figures of a result, each labelled: estimate, measured, lower bound (uJ/inference).
+
+    A bench file written before the CPU-time estimate existed has only the MAC/bytes figure under
+    ``estimate`` (no ``model``): it is read as the lower bound it is, and the estimate is absent.
+    """
+    measured = (power.get("measured") or {}).get("energy_uj_per_inference")
+    estimate, lower = power.get("estimate") or {}, power.get("lower_bound") or {}
+    if estimate and not estimate.get("model"):
+        estimate, lower = {}, estimate
+    return {"energy_estimate_uj": estimate.get("energy_uj_per_inference"),
+            "energy_estimate_source": estimate.get("source"),
+            "energy_estimate_basis": f"{estimate['board']}, {estimate['watts_per_core']:.3g} W/core"
+            if estimate.get("board") else None,
+            "energy_measured_uj": measured, "energy_measured_source": (power.get("measured") or {}).get("source"),
+            "energy_lower_bound_uj": lower.get("energy_uj_per_inference")}
+
+
+def _energy(figures: dict) -> tuple[float | None, str | None, str | None]:
+    """The one figure a single-number column shows: measured where there is one, else the estimate."""
+    if figures["energy_measured_uj"] is not None:
+        return figures["energy_measured_uj"], "measured", figures["energy_measured_source"]
+    if figures["energy_estimate_uj"] is not None:
+        return figures["energy_estimate_uj"], "estimate", figures["energy_estimate_source"]
     return None, None, None
+
+
+def sustained(result: dict) -> dict | None:
+    """The sustained-run verdict: the bench's own when it carries its evidence, else re-judged from the timeline.
+
+    Files written before evidence was required flagged throttling from latency drift alone, partial last
+    window included; their timeline is judged again, the last window dropped when it is shorter than the others.
+    """
+    verdict, points = result.get("sustained"), result.get("timeline") or []
+    if verdict is None or "evidence" in verdict or not points:
+        return verdict
+    from edge_runtime.bench import COMPLETE_SHARE, sustained_verdict
+
+    ends = [0.0] + [p["t_s"] for p in points]
+    spans = [b - a for a, b in zip(ends, ends[1:], strict=False)]
+    full = sorted(spans)[len(spans) // 2]
+    marked = [{**p, "complete": p.get("complete", span >= COMPLETE_SHARE * full)} for p, span in zip(points, spans, strict=True)]
+    return sustained_verdict(marked)
+
+
+def _throttled(result: dict) -> bool | None:
+    """Throttled with evidence: the sustained verdict when there is one, else the bench's before/after flags."""
+    verdict = sustained(result)
+    thermal = (result.get("thermal") or {}).get("throttled")
+    if verdict is None:
+        return thermal
+    return verdict["throttling_suspected"] or bool(thermal and "evidence" in (result.get("sustained") or {}))
 
 
 def result_row(run: dict, result: dict) -> dict:
     """One flat row of the comparison table for ``result`` of ``run``."""
     lat = result["latency_us"]
     e2e, pre, inf = lat["end_to_end"], lat["preprocess"], lat["inference"]
-    energy, label, source = _energy(result.get("power") or {})
+    figures = energy_figures(result.get("power") or {})
+    energy, label, source = _energy(figures)
     settings = run["settings"]
     how = f"sustained {settings['duration_s']:g} s" if settings.get("duration_s") else f"{settings['runs']} runs"
     return {
@@ -44,6 +89,7 @@ def result_row(run: dict, result: dict) -> dict:
         "precision": result["precision"], "backend": result["backend"], "threads": result["threads"],
         "size_bytes": result["size_bytes"], "params": result.get("params"), "macs": result.get("macs"),
         "accuracy": result.get("accuracy"), "agreement": result.get("agreement"),
+        "accuracy_samples": result.get("accuracy_samples"), "dataset": run["bundle"].get("dataset"),
         # higher is better only for classification accuracy; a regression metric is shown, not ranked
         "score": result.get("accuracy") if run["bundle"].get("task") != "regression" else None,
         "p50_us": e2e["p50"], "p99_us": e2e["p99"], "p50_ci95": e2e["p50_ci95"],
@@ -51,8 +97,8 @@ def result_row(run: dict, result: dict) -> dict:
         "preprocess_share": pre["p50"] / e2e["p50"] if e2e["p50"] else None,
         "cpu_us": result["cpu_time_us_per_inference"], "throughput_per_s": result["throughput_per_s"],
         "peak_rss_mb": result["peak_rss_mb"], "cold_start_us": result["cold_start_us"]["total"],
-        "energy_uj": energy, "energy_label": label, "energy_source": source,
-        "throttled": (result.get("thermal") or {}).get("throttled"),
+        "energy_uj": energy, "energy_label": label, "energy_source": source, **figures,
+        "throttled": _throttled(result),
         "pareto": False, "fastest": False, "recommended": False, "vs_fp32": None, "fp32_p50_us": None,
         "result": result,
     }
@@ -145,21 +191,53 @@ def verdict(rows: list[dict], tolerance: float = ACCURACY_TOLERANCE) -> dict:
             "slower_than_fp32": sorted(slower, key=lambda r: -r["vs_fp32"])}
 
 
+def comparison_group(run: dict) -> tuple[str | None, str | None]:
+    """(task, dataset) of a run's bundle: accuracies and recommendations compare only within one."""
+    bundle = run["bundle"]
+    return bundle.get("task"), bundle.get("dataset")
+
+
+def group_label(group: tuple[str | None, str | None]) -> str:
+    task, dataset = group
+    return f"{task or 'unknown task'} on {dataset or 'an unrecorded dataset'}"
+
+
+def comparability_warnings(runs: list[dict]) -> list[str]:
+    """What the reader must know before comparing accuracies across bundles: several tasks or datasets
+    (compared separately), or bundles whose dataset is not recorded (compared as if it were the same)."""
+    if len({run["bundle"]["name"] for run in runs}) < 2:
+        return []
+    groups = sorted({comparison_group(run) for run in runs}, key=str)
+    warnings = []
+    if len(groups) > 1:
+        warnings.append("These results come from bundles of different tasks or datasets ("
+                        + "; ".join(group_label(g) for g in groups) + "): each is compared and recommended "
+                        "separately, never across.")
+    unknown = sorted({run["bundle"]["name"] for run in runs if not run["bundle"].get("dataset")})
+    if unknown:
+        warnings.append(f"Bundle(s) {', '.join(unknown)} do not record their dataset (exported before it was "
+                        "recorded, or bare models): their accuracies are compared with the others' as if measured "
+                        "on the same data, which may not hold.")
+    return warnings
+
+
 def merge(runs: list[dict]) -> dict:
-    """Rows of every run grouped by device and run (:func:`edge_runtime.report.devices.group_runs`), with
-    Pareto, fastest and recommended marked per group.
+    """Rows of every run grouped by device and run (:func:`edge_runtime.report.devices.group_runs`) and, when
+    runs differ, by bundle task and dataset, with Pareto, fastest and recommended marked per group.
 
     Every row records ``several_bundles`` (its display name then carries the bundle) and that ``name``.
     """
     by_device: dict[str, list[dict]] = defaultdict(list)
     devices: dict[str, dict] = {}
     several = len({run["bundle"]["name"] for run in runs}) > 1
+    several_groups = len({comparison_group(run) for run in runs}) > 1
     for label, indexes in group_runs(runs).items():
         devices[label] = runs[indexes[0]]["device"]
         for i in indexes:
+            key = f"{label}, {group_label(comparison_group(runs[i]))}" if several_groups else label
             for result in runs[i]["results"]:
                 row = {**result_row(runs[i], result), "device": label, "run_index": i, "several_bundles": several}
-                by_device[label].append({**row, "name": name(row)})
+                by_device[key].append({**row, "name": name(row)})
     verdicts = {}
     for label, rows in by_device.items():
         _compare_with_fp32(rows)
@@ -169,4 +247,4 @@ def merge(runs: list[dict]) -> dict:
         verdicts[label]["fastest"]["fastest"] = True
         verdicts[label]["recommended"]["recommended"] = True
     return {"devices": devices, "rows": dict(by_device), "verdicts": verdicts,
-            "bundles": sorted({r["bundle"]["name"] for r in runs})}
+            "bundles": sorted({r["bundle"]["name"] for r in runs}), "warnings": comparability_warnings(runs)}

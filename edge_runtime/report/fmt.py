@@ -57,3 +57,10 @@ def ratio(value: float | None) -> str:
     if value is None:
         return DASH
     return f"{value:.2f}x slower" if value > 1 else f"{value:.2f}x"
+
+
+def accuracy(value: float | None, samples: int | None, digits: int = 4) -> str:
+    """An accuracy with the sample count it was measured on: "0.9800 (n=1,000)"; "(n unknown)" when not recorded."""
+    if value is None:
+        return DASH
+    return f"{value:.{digits}f} (n={samples:,})" if samples else f"{value:.{digits}f} (n unknown)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from edge_runtime.report import fmt
 from edge_runtime.report.blocks import Section, Svg, Table, Text
 from edge_runtime.report.charts import latency_chart, timeline_chart, tradeoff_chart
-from edge_runtime.report.compare import model_label, name, repeated
+from edge_runtime.report.compare import model_label, name, repeated, sustained
 from edge_runtime.report.fmt import DASH
 
 
@@ -44,7 +44,7 @@ def _result_table(rows: list[dict]) -> Table:
     one_count = threads.pop() if len(threads) == 1 else None
     backend_column = "Backend" if one_count is None else f"Backend ({one_count} thread{'s' * (one_count > 1)})"
     columns = (["Run"] if show_run else []) + [
-        "Model", backend_column, "Size", "MACs", "Accuracy"] + (["Agreement"] if show_agreement else []) + [
+        "Model", backend_column, "Size", "MACs", "Accuracy (samples)"] + (["Agreement"] if show_agreement else []) + [
         "p50 \u00b5s", "95% CI", "p99 \u00b5s", "Pre-processing share", "Inference p50 \u00b5s",
         "p50 vs fp32", "CPU \u00b5s per inference", "Energy \u00b5J per inference" + (" (estimate)" if estimates_only else ""),
         "Verdict"]
@@ -56,7 +56,7 @@ def _result_table(rows: list[dict]) -> Table:
             emphasis.add(i)
         table_rows.append(([r["run"]] if show_run else []) + [
             model_label(r), r["backend"] if one_count else f"{r['backend']} \u00d7{r['threads']}",
-            fmt.size(r["size_bytes"]), fmt.count(r["macs"]), fmt.fraction(r["accuracy"])] + (
+            fmt.size(r["size_bytes"]), fmt.count(r["macs"]), fmt.accuracy(r["accuracy"], r["accuracy_samples"])] + (
             [fmt.fraction(r["agreement"])] if show_agreement else []) + [
             fmt.us(r["p50_us"]), _ci(r), fmt.us(r["p99_us"]), fmt.percent(r["preprocess_share"]),
             fmt.us(r["inference_p50_us"]), DASH if r["vs_fp32"] is None else f"{r['vs_fp32']:.2f}x",
@@ -64,7 +64,8 @@ def _result_table(rows: list[dict]) -> Table:
     return Table(columns, table_rows, emphasis=emphasis, caption=(
         "End-to-end latency (preprocessing + inference + output decoding), batch 1, sorted by p50; 95% CI: "
         "bootstrap half-width of p50. Backend \u00d7N: N threads. p50 vs fp32: ratio to the fp32 model of the same "
-        "format and backend (listed as slower only when the p50 confidence intervals do not overlap). Energy estimates come from MACs and bytes moved, not a meter. "
+        "format and backend (listed as slower only when the p50 confidence intervals do not overlap). Energy: measured where a "
+        "sensor was read, else the estimate CPU time x the board's active power per core (see Power and thermal). "
         "Peak RSS and cold start are in the power and thermal table, throughput in the JSON summary."))
 
 
@@ -86,7 +87,8 @@ def _verdict_text(verdict: dict) -> Text:
     fastest, recommended = verdict["fastest"], verdict["recommended"]
     return Text(f"Fastest: {name(fastest)}, end-to-end p50 {fmt.us(fastest['p50_us'])} \u00b5s. "
                  f"Recommended: {name(recommended)} ({fmt.us(recommended['p50_us'])} \u00b5s, accuracy "
-                 f"{fmt.fraction(recommended['accuracy'])}, {fmt.size(recommended['size_bytes'])}); rule: {verdict['rule']}.")
+                 f"{fmt.accuracy(recommended['accuracy'], recommended['accuracy_samples'])}, "
+                 f"{fmt.size(recommended['size_bytes'])}); rule: {verdict['rule']}.")
 
 
 def results_sections(merged: dict) -> list[Section]:
@@ -117,14 +119,13 @@ def tradeoff_section(merged: dict) -> Section:
 
 
 def _sustained_verdict(result: dict) -> str:
-    """The bench's own throttling verdict when present, else what the timeline's flags say."""
-    sustained = result.get("sustained") or {}
-    if sustained.get("reasons"):
-        return "; ".join(sustained["reasons"])
-    flagged = sum(1 for p in result["timeline"] if p.get("throttled"))
-    if flagged:
-        return f"the board reported throttling in {flagged} of {len(result['timeline'])} windows"
-    return "throttling suspected" if (result.get("thermal") or {}).get("throttled") else "no throttling detected"
+    """The throttling verdict with its evidence, or the latency drift with its number."""
+    verdict = sustained(result)
+    if verdict and verdict.get("summary"):
+        return verdict["summary"]
+    if verdict and verdict.get("reasons"):
+        return "; ".join(verdict["reasons"])
+    return "no throttling evidence"
 
 
 def timeline_section(merged: dict) -> Section:
@@ -154,7 +155,7 @@ def _snapshot_pair(result: dict, field: str, unit: str) -> str:
 
 
 #: power-table columns that, when one value holds for every row, move out of the table into one line
-_FACTORABLE = ("Device", "Kind", "Source", "Hottest zone", "Mean clock", "Throttled")
+_FACTORABLE = ("Device", "Estimate basis", "Estimate source", "Hottest zone", "Mean clock", "Throttled")
 
 
 def _factor_constant_columns(columns: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]], str]:
@@ -167,28 +168,40 @@ def _factor_constant_columns(columns: list[str], rows: list[list[str]]) -> tuple
 
 
 def power_section(merged: dict) -> Section:
-    """Energy (measured or estimated, labelled), temperature and clock before and after, throttling."""
+    """Energy per inference (the estimate, the measurement beside it where a sensor was read, the arithmetic
+    lower bound, each labelled), temperature and clock before and after, throttling, cold start."""
     all_rows = [r for rows in merged["rows"].values() for r in rows]
     show_run = repeated(all_rows)
+    show_measured = any(r["energy_measured_uj"] is not None for r in all_rows)
     columns = ["Device", "Model", "Backend"] + (["Run"] if show_run else []) + [
-        "Energy \u00b5J/inference", "Kind", "Source", "Hottest zone", "Mean clock", "Throttled", "Cold start ms",
-        "Peak RSS MB"]
-    rows, reasons = [], {}
+        "CPU \u00b5s/inference", "Estimate \u00b5J/inference"] + (["Measured \u00b5J/inference"] if show_measured else []) + [
+        "Lower bound \u00b5J (MACs)", "Estimate basis", "Estimate source", "Hottest zone", "Mean clock", "Throttled",
+        "Cold start ms", "Peak RSS MB"]
+    rows, reasons, methods = [], {}, set()
     for label, device_rows in merged["rows"].items():
         for r in sorted(device_rows, key=lambda r: r["p50_us"]):
             reason = (r["result"].get("power") or {}).get("unavailable_reason")
-            if r["energy_label"] != "measured" and reason:
+            if r["energy_measured_uj"] is None and reason:
                 reasons.setdefault(label, reason)
+            methods.add((r["result"].get("cold_start_us") or {}).get("method"))
             rows.append([label, model_label(r), f"{r['backend']} \u00d7{r['threads']}"] + (
                 [r["run"]] if show_run else []) + [
-                fmt.sig(r["energy_uj"]), r["energy_label"] or DASH,
-                r["energy_source"] or DASH, _snapshot_pair(r["result"], "temperatures_c", "\u00b0C"),
+                fmt.us(r["cpu_us"]), fmt.sig(r["energy_estimate_uj"])] + (
+                [fmt.sig(r["energy_measured_uj"])] if show_measured else []) + [
+                fmt.sig(r["energy_lower_bound_uj"]), r["energy_estimate_basis"] or DASH,
+                r["energy_estimate_source"] or DASH, _snapshot_pair(r["result"], "temperatures_c", "\u00b0C"),
                 _snapshot_pair(r["result"], "cpu_freq_khz", "MHz"), {True: "yes", False: "no", None: DASH}[r["throttled"]],
                 fmt.number(r["cold_start_us"] / 1000, 1), fmt.number(r["peak_rss_mb"])])
     columns, rows, same = _factor_constant_columns(columns, rows)
+    cold = ("Cold start: " + "; ".join(sorted(m for m in methods if m)) + "." if any(methods) else
+            "Cold start: measured in the bench process (files without a method: the first row also paid the "
+            "engine's one-time set-up, later rows did not).")
     blocks: list = [Table(columns, rows, caption=(
-        "An estimate counts multiply-accumulates and bytes moved at Horowitz's ISSCC 2014 per-operation energies: "
-        "an order of magnitude for comparing variants, not a measurement."))]
+        "Estimate = CPU time per inference (end to end, preprocessing included, all threads) x the board's active "
+        "power per core from published measurements (Estimate basis and source; an unknown CPU gets a stated "
+        "assumption). Measured (where a sensor was read) follows MLPerf Tiny's shape. Lower bound = multiply-"
+        "accumulates and bytes moved at Horowitz's ISSCC 2014 45 nm energies: arithmetic only, no instruction, "
+        "control, leakage or preprocessing energy, so far below what a CPU spends. " + cold))]
     if same:
         blocks.insert(0, Text(f"For every row: {same}."))
     blocks += [Text(f"No measured energy on {label}: {reason}.") for label, reason in reasons.items()]
@@ -204,6 +217,7 @@ METHOD = ("Latencies are measured with time.perf_counter_ns after a warm-up and 
 
 
 def builtin_sections(merged: dict) -> list[Section]:
-    """Every section the report shows for ``merged`` runs, in reading order."""
-    return [devices_section(merged), *results_sections(merged), tradeoff_section(merged),
+    """Every section the report shows for ``merged`` runs, in reading order (what is not comparable first)."""
+    warnings = [Section("Comparability", [Text(w) for w in merged["warnings"]])] if merged.get("warnings") else []
+    return [*warnings, devices_section(merged), *results_sections(merged), tradeoff_section(merged),
             timeline_section(merged), power_section(merged)]

@@ -1,5 +1,8 @@
 """Graph twins of the classical preprocessing ops (see ``models.twins.registry``)."""
 
-from models.twins.registry import TWINS, get_twin, register_twin
+from models.twins.registry import TWINS, NotCompilable, get_twin, register_twin
 
-__all__ = ["TWINS", "get_twin", "register_twin"]
+__all__ = ["TWINS", "NotCompilable", "get_twin", "register_twin"]
+
+# each family module registers its twins
+from models.twins import basic, hog, moments  # noqa: E402, F401

@@ -12,6 +12,12 @@ from collections.abc import Callable
 
 from edge_runtime.errors import ConfigError
 
+
+class NotCompilable(ConfigError):
+    """A twin cannot express this input or these parameters (e.g. several channels): the op and
+    everything after it stay on the host."""
+
+
 #: op name -> ``twin(x: tf.Tensor, **params) -> tf.Tensor``
 TWINS: dict[str, Callable] = {}
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import textwrap
-from pathlib import Path
 
 HELP = "list the datasets (task, offline availability now, description); with URI, load that one and summarize it"
 JSON_KIND = "edgenn-datasets"
@@ -56,17 +55,16 @@ def summarize(dataset) -> dict:
     return {"name": dataset.name, "task": dataset.task, "class_names": dataset.class_names,
             "input_spec": dataset.input_spec, "source": dataset.source, "official_test": dataset.official_test,
             "sizes": {s: len(dataset.split(s)[1]) for s in ("train", "val", "test")},
-            "skipped": [{"path": p, "reason": why} for p, why in dataset.skipped], "summary": dataset.summary()}
+            "skipped": [{"path": p, "reason": why} for p, why in dataset.skipped],
+            "converted": [{"path": p, "conversion": what} for p, what in dataset.converted],
+            "input_note": dataset.input_note or None, "summary": dataset.summary()}
 
 
-def write_json(data: dict, path: str | Path) -> Path:
-    """Write ``data`` to ``path`` through a temporary file, so a failure leaves no half-written file."""
-    from edge_runtime import atomic
-
-    return atomic.write_json(path, data)
 
 
 def run(args: argparse.Namespace) -> int:
+    from edge_runtime import atomic
+
     rows = listing()
     result = {"schema_version": 1, "kind": JSON_KIND, "datasets": rows}
     if not args.uri:
@@ -76,9 +74,11 @@ def run(args: argparse.Namespace) -> int:
 
         dataset = load(args.uri, seed=args.seed, on_error=args.on_error)
         print(dataset.summary())
+        if dataset.input_note:
+            print(f"  {dataset.input_note}")
         for path, why in dataset.skipped:
             print(f"  skipped {path}: {why}")
         result["loaded"] = summarize(dataset)
     if args.json:
-        print(f"wrote {write_json(result, args.json)}")
+        print(f"wrote {atomic.write_json(args.json, result)}")
     return 0

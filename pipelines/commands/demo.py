@@ -6,6 +6,12 @@ import argparse
 
 HELP = ("train the MLP, CNN and hybrid on MNIST, export every variant to TFLite and ONNX, validate, evaluate "
         "and benchmark them through the edge runtime, attack them with FGSM, and write one report")
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "dir"}
+
+
+#: what the CLI adds when the user interrupts the demo (Ctrl-C)
+ON_INTERRUPT = "re-running the same command finishes the demo, reusing every finished stage"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 HELP = "export a trained run to a validated bundle of TFLite and ONNX models"
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "any"}
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -24,25 +26,28 @@ def _threshold(value: str) -> tuple[str, str, float]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `edgenn train`")
+    parser.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
+                        help="a run directory written by `edgenn train` (not needed with --list-variants)")
     parser.add_argument("--variants", type=_csv, default=None,
                         help="comma-separated variants (default: every default variant the model supports); "
                              "see --list-variants")
-    parser.add_argument("--formats", type=_csv, default=("tflite", "onnx"), help="tflite,onnx (default: both)")
-    parser.add_argument("--out", default=None, help="bundle path (default: RUN_DIR/bundle, or bundle.zip with --zip)")
+    parser.add_argument("--out", default=None,
+                        help="bundle path, its parent directories created (default: RUN_DIR/bundle, or bundle.zip "
+                             "with --zip)")
     parser.add_argument("--zip", action="store_true", help="write the bundle as one .zip file")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing bundle at --out")
-    parser.add_argument("--calibration-samples", type=int, default=200, help="int8 representative samples (200)")
-    parser.add_argument("--validation-samples", type=int, default=1000, help="samples compared with Keras (1000)")
-    parser.add_argument("--opset", type=int, default=17, help="ONNX opset (17)")
-    parser.add_argument("--no-per-channel", dest="per_channel", action="store_false",
-                        help="onnx int8: one weight scale per tensor instead of per channel")
-    parser.add_argument("--tflite-dense-per-channel", action="store_true",
-                        help="tflite int8/int16x8: one weight scale per output unit of Dense layers "
-                             "(default: per tensor, smaller; convolutions are per channel either way)")
-    parser.add_argument("--sparsity", type=float, default=0.8, help="pruned variants: target sparsity (0.8)")
-    parser.add_argument("--clusters", type=int, default=16, help="clustered variants: clusters per layer (16)")
-    parser.add_argument("--finetune-epochs", type=int, default=3, help="tfmot fine-tuning epochs (3)")
+    from edge_runtime.fields import add_flag
+    from export.config import ExportConfig
+
+    add_flag(parser, ExportConfig, "formats", type=_csv, metavar="tflite,onnx")
+    for name in ("calibration_samples", "validation_samples", "opset"):
+        add_flag(parser, ExportConfig, name, type=int, metavar="N")
+    add_flag(parser, ExportConfig, "per_channel")
+    add_flag(parser, ExportConfig, "in_model")
+    add_flag(parser, ExportConfig, "tflite_dense_per_channel")
+    add_flag(parser, ExportConfig, "sparsity", type=float, metavar="F")
+    add_flag(parser, ExportConfig, "clusters", type=int, metavar="N")
+    add_flag(parser, ExportConfig, "finetune_epochs", type=int, metavar="N")
     parser.add_argument("--threshold", type=_threshold, action="append", default=[], metavar="PRECISION.CHECK=VALUE",
                         help="override a validation threshold, e.g. int8.top1_agreement=0.97 (repeatable)")
     parser.add_argument("--json", metavar="FILE", help="also write the manifest to FILE")
@@ -57,18 +62,20 @@ def run(args: argparse.Namespace) -> int:
             formats = ", ".join(f"{f}:{p}" for f, p in row["formats"].items())
             print(f"{row['variant']:<15} {'default' if row['default'] else '       '}  {formats:<32} {row['description']}")
         return 0
+    if args.run_dir is None:
+        from edge_runtime.errors import ConfigError
+
+        raise ConfigError("Expected RUN_DIR, a run directory written by `edgenn train` (or --list-variants). "
+                          "Received: nothing")
     from export.config import ExportConfig
     from export.exporter import export_run
 
     thresholds: dict[str, dict[str, float]] = {}
     for precision, check, value in args.threshold:
         thresholds.setdefault(precision, {})[check] = value
-    config = ExportConfig(
-        variants=args.variants, formats=args.formats, calibration_samples=args.calibration_samples,
-        validation_samples=args.validation_samples, opset=args.opset, per_channel=args.per_channel,
-        tflite_dense_per_channel=args.tflite_dense_per_channel,
-        sparsity=args.sparsity, clusters=args.clusters, finetune_epochs=args.finetune_epochs, thresholds=thresholds,
-    )
+    from edge_runtime.fields import values
+
+    config = ExportConfig(**{**values(args, ExportConfig), "thresholds": thresholds})
     manifest = export_run(args.run_dir, args.out, config, overwrite=args.overwrite, as_zip=args.zip)
     for model in manifest["models"]:
         v, acc = model["validation"], model["accuracy"]

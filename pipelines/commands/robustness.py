@@ -7,6 +7,8 @@ from pathlib import Path
 
 HELP = ("FGSM adversarial examples (Goodfellow et al. 2015) crafted on the float model, measured on it and on "
         "every variant of a bundle; writes robustness.json and an accuracy-vs-epsilon chart")
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "dir"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,9 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edge_runtime import atomic
     from edge_runtime.errors import ConfigError
+    from models.rundir import load_run
     from pipelines import robustness
-    from pipelines.rundir import load_run
 
     eps = robustness.parse_eps(args.eps)
     if args.limit is not None and args.limit < 1:
@@ -44,9 +47,9 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     chart = robustness.plot([result], out / robustness.CHART_FILE)
     result["chart"] = chart.name
-    written = robustness.write_json(result, out / robustness.RESULT_FILE)
+    written = atomic.write_json(out / robustness.RESULT_FILE, result)
     if args.json:
-        robustness.write_json(result, args.json)
+        atomic.write_json(args.json, result)
     print(robustness.format_table(result))
     print(f"wrote {written} and {chart}")
     return 0

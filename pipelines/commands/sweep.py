@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 HELP = "train a config once per value of a setting (e.g. learning rates) and compare the runs"
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "dir"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

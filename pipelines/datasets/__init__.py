@@ -16,8 +16,8 @@ from . import keras_sets  # noqa: F401
 # isort: split
 from . import csv_set, folder, idx  # noqa: F401
 from .record import Dataset, features_spec, image_spec
-from .registry import DATASETS, DatasetInfo, LoadOptions, load, resolve
+from .registry import DATASETS, DatasetInfo, LoadOptions, load, rebase, resolve
 from .splits import split_indices
 
 __all__ = ["DATASETS", "Dataset", "DatasetInfo", "LoadOptions", "features_spec", "image_spec", "load",
-           "resolve", "split_indices"]
+           "rebase", "resolve", "split_indices"]

@@ -81,6 +81,9 @@ class Dataset:
     official_test: bool = False
     split_note: str = ""
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: (path, "RGB 64x64 -> L 28x28") of inputs converted to ``input_spec`` on loading, and how the spec was chosen
+    converted: list[tuple[str, str]] = field(default_factory=list)
+    input_note: str = ""
 
     def __post_init__(self) -> None:
         self.check()
@@ -94,9 +97,12 @@ class Dataset:
         return tuple(self.input_spec["shape"])
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(x, y)`` of split ``name`` ("train", "val" or "test")."""
+        """``(x, y)`` of split ``name`` ("train", "val" or "test"), or "all": every sample, train, val, test in order."""
+        if name == "all":
+            parts = [self.split(s) for s in SPLITS]
+            return np.concatenate([x for x, _ in parts]), np.concatenate([y for _, y in parts])
         if name not in SPLITS:
-            raise DataError(f"Expected a split in {list(SPLITS)}. Received: split={name!r}")
+            raise DataError(f"Expected a split in {[*SPLITS, 'all']}. Received: split={name!r}")
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
 
     def summary(self) -> str:
@@ -111,6 +117,7 @@ class Dataset:
         sizes = " / ".join(f"{s} {len(self.split(s)[1])}" for s in SPLITS)
         test = "official test" if self.official_test else self.split_note or "split from one pool"
         skipped = f"; skipped {len(self.skipped)} unreadable" if self.skipped else ""
+        skipped += f"; converted {len(self.converted)} to {what}" if self.converted else ""
         return f"{self.name}: {task}, {what}, {sizes} ({test}{skipped}); source: {self.source}"
 
     def check(self) -> None:

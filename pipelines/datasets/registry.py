@@ -7,9 +7,11 @@ without importing anything heavy (``edgenn datasets`` runs on edge-only installs
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from edge_runtime.errors import ConfigError
 
@@ -49,6 +51,11 @@ class DatasetInfo:
     loader: Loader
     availability: Callable[[], tuple[bool, str]]
     argument: str = ""
+
+    @property
+    def takes_path(self) -> bool:
+        """Whether the argument is a local path (named DIR, PATH or FILE...), resolved like every config path."""
+        return self.argument.split("?")[0].split(".")[0] in ("DIR", "PATH", "FILE")
 
     @property
     def usage(self) -> str:
@@ -95,12 +102,33 @@ def resolve(uri: str) -> tuple[DatasetInfo, str | None]:
     info = DATASETS.get(name)
     if info is None:
         known = ", ".join(i.usage for i in DATASETS.values())
-        raise ConfigError(f"Expected a known dataset ({known}). Received: dataset={uri!r}")
+        raise ConfigError(f"Expected a known dataset ({known}). Received: dataset={uri!r}{_suggestion(uri.strip())}")
     if info.argument and not argument:
         raise ConfigError(f"Expected {info.usage}. Received: dataset={uri!r}")
     if not info.argument and sep:
         raise ConfigError(f"Expected the plain name {info.name!r} (it takes no argument). Received: dataset={uri!r}")
     return info, argument or None
+
+
+def rebase(uri: str, base: str | Path) -> str:
+    """``uri`` with a relative path argument (``folder:photos``) made relative to ``base`` instead."""
+    name, sep, argument = uri.strip().partition(":") if isinstance(uri, str) else ("", "", "")
+    info = DATASETS.get(name)
+    if not sep or info is None or not info.takes_path or not argument or Path(argument).is_absolute():
+        return uri
+    return f"{name}:{Path(base) / argument}"
+
+
+def _suggestion(text: str) -> str:
+    """"; did you mean ...?" for a near-miss name (mnist5k) or a bare local path (photos/, table.csv)."""
+    path = Path(text)
+    if path.is_dir():
+        return f"; did you mean folder:{text}?"
+    if path.is_file():
+        scheme = {".csv": "csv", ".npz": "npz"}.get(path.suffix.lower())
+        return f"; did you mean {scheme}:{text}?" if scheme else ""
+    close = difflib.get_close_matches(text.lower(), list(DATASETS), n=1, cutoff=0.75)
+    return f"; did you mean {DATASETS[close[0]].usage}?" if close else ""
 
 
 def load(uri: str, *, seed: int = 0, val_fraction: float = 0.1, test_fraction: float = 0.2,

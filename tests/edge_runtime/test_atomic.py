@@ -24,7 +24,7 @@ def test_failed_write_keeps_the_previous_file_and_leaves_no_temp(tmp_path, monke
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(atomic.os, "fsync", disk_full)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(atomic.OutputError, match="No space"):
         atomic.write_json(target, {"new": True})
     assert json.loads(target.read_text()) == {"old": True}
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]

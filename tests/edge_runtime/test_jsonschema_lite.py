@@ -3,11 +3,13 @@
 import copy
 import json
 
-import jsonschema
 import pytest
 
 from edge_runtime.jsonschema_lite import validate
 from edge_runtime.manifest import load_schema
+from tests.edge_runtime.oracles import oracle
+
+jsonschema = oracle("jsonschema")
 
 SCHEMA = {
     "type": "object",

@@ -78,3 +78,29 @@ def test_output_vectors_become_labels_or_regression_values():
     assert record == {"label": "b", "index": 1, "probability": 0.7,
                       "top": [{"label": "b", "probability": 0.7}, {"label": "c", "probability": 0.2}]}
     assert describe_output(np.array([[3.5]]), "regression", []) == {"value": 3.5}
+
+
+def test_converted_images_are_counted_and_named_and_strict_refuses_them(tiny, image_dir, tmp_path, capsys):
+    out = tmp_path / "p.json"
+    assert main(["predict", str(tiny.path), str(image_dir), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    summary = json.loads(out.read_text())["summary"]
+    # the RGB copy and the 56x56 copy are converted as on the device; the 28x28 greyscale ones are not
+    assert summary["converted"] == 2 and summary["predicted"] == 6
+    assert {f["path"].rsplit("/", 1)[1]: f["conversion"] for f in summary["converted_files"]} == {
+        "digit3_rgb.png": "RGB 28x28 -> L 28x28", "digit4_big.png": "L 56x56 -> L 28x28"}
+    assert "2 converted to the bundle's input L 28x28: " in text and "digit3_rgb.png (RGB 28x28)" in text
+
+    assert main(["predict", str(tiny.path), str(image_dir), "--strict", "--json", str(out)]) == 2
+    captured = capsys.readouterr()
+    kept = json.loads(out.read_text())  # written before the refusal is reported: nothing lost
+    assert kept["summary"]["refused"] == 2 and kept["summary"]["predicted"] == 4
+    assert "--strict" in captured.err and "refused by --strict (RGB 28x28 -> L 28x28)" in captured.err
+
+
+def test_the_model_that_runs_and_why_is_printed(tiny, image_dir, capsys):
+    assert main(["predict", str(tiny.path), str(image_dir / "digit0.png"), "--backend", "onnxruntime"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    default = json.loads((tiny.path / "manifest.json").read_text())["default_model"]
+    assert first.startswith("runs onnx-fp32 (fp32) on onnxruntime: the bundle's default ")
+    assert f"default {default} is a tflite model, which --backend onnxruntime cannot run" in first

@@ -13,7 +13,7 @@ LABELS = [str(i) for i in range(10)]
 
 def save_digits_run(run_dir, model, x, y, *, steps=({"op": "scale"},), finetune=True, calibration=300):
     """A run of ``model`` on digits: calibration from the training part, the last 497 digits held out."""
-    from pipelines.rundir import save_run
+    from models.rundir import save_run
 
     samples = {"calibration_x": x[:calibration], "validation_x": x[1300:1600], "validation_y": y[1300:1600],
                "test_x": x[1600:], "test_y": y[1600:]}

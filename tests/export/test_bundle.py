@@ -44,6 +44,20 @@ def test_a_written_bundle_reads_back_with_every_sha256(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+def test_missing_parent_directories_are_created_only_when_the_bundle_is_written(tmp_path):
+    with pytest.raises(RuntimeError):
+        write_bundle(tmp_path / "a" / "b" / "bundle", populate_with(b"m", fail=RuntimeError("converter crashed")))
+    assert leftovers(tmp_path / "a" / "b") == []
+    write_bundle(tmp_path / "a" / "b" / "bundle", populate_with(b"model-1"))
+    assert read_manifest(tmp_path / "a" / "b" / "bundle")["files"]["models/fp32.tflite"]["size_bytes"] == 7
+
+
+def test_a_file_on_the_bundle_path_is_refused_naming_it(tmp_path):
+    (tmp_path / "a").write_text("not a directory")
+    with pytest.raises(BundleError, match=f"{tmp_path / 'a'} is a file"):
+        write_bundle(tmp_path / "a" / "b" / "bundle", populate_with(b"model-1"))
+
+
 @pytest.mark.parametrize("failure", [RuntimeError("converter crashed"), OSError(errno.ENOSPC, "No space left on device"),
                                      KeyboardInterrupt()])
 def test_a_failure_part_way_leaves_the_earlier_bundle_untouched(tmp_path, failure):
@@ -95,3 +109,78 @@ def test_zip_bundle_has_the_manifest_at_its_root(tmp_path):
     with zipfile.ZipFile(tmp_path / "b.zip") as archive:
         assert archive.read("models/fp32.tflite") == b"model-2"
     assert leftovers(tmp_path) == []
+
+
+KILLED_WRITER = """
+import os, sys, time
+from export.bundle import write_bundle
+
+def populate(tmp):
+    (tmp / "models").mkdir()
+    (tmp / "models" / "fp32.tflite").write_bytes(b"half")
+    print("writing", flush=True)
+    time.sleep(600)
+
+write_bundle(sys.argv[1], populate, overwrite=True)
+"""
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,  # noqa: S603
+                          text=True, check=True)
+    return int(proc.stdout)
+
+
+def test_the_next_write_cleans_up_after_a_writer_killed_with_sigkill(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    write_bundle(tmp_path / "b", populate_with(b"model-1"))
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(tmp_path / "b")], stdout=subprocess.PIPE,  # noqa: S603
+                            text=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    assert [name.split("-")[0] for name in leftovers(tmp_path)] == [".b.tmp"]  # what SIGKILL leaves
+    write_bundle(tmp_path / "b", populate_with(b"model-2"), overwrite=True)
+    assert leftovers(tmp_path) == []
+    assert (tmp_path / "b" / "models" / "fp32.tflite").read_bytes() == b"model-2"
+
+
+def test_a_bundle_hidden_by_a_swap_that_was_killed_half_way_is_restored(tmp_path):
+    import os
+
+    from export.bundle import recover
+
+    write_bundle(tmp_path / "b", populate_with(b"model-1"))
+    hidden = tmp_path / f".b.old-{_dead_pid()}-x1y2"
+    os.rename(tmp_path / "b", hidden)  # the first of the fallback swap's two renames, then the kill
+    assert recover(tmp_path / "b") == [f"restored the earlier bundle from {hidden.name}"]
+    assert (tmp_path / "b" / "models" / "fp32.tflite").read_bytes() == b"model-1"
+    assert leftovers(tmp_path) == []
+
+
+def test_leftovers_of_a_live_writer_are_left_alone(tmp_path):
+    import os
+
+    from export.bundle import recover
+
+    live = tmp_path / f".b.tmp-{os.getppid()}-abcd"
+    live.mkdir()
+    assert recover(tmp_path / "b") == [] and live.is_dir()
+
+
+def test_a_bundle_and_its_zip_get_the_permissions_a_plain_open_gives(tmp_path):
+    (tmp_path / "plain").write_text("x")
+    (tmp_path / "plain_dir").mkdir()
+    write_bundle(tmp_path / "b", populate_with(b"model-1"))
+    write_bundle(tmp_path / "b.zip", populate_with(b"model-1"), as_zip=True)
+    assert (tmp_path / "b").stat().st_mode & 0o777 == (tmp_path / "plain_dir").stat().st_mode & 0o777
+    assert (tmp_path / "b.zip").stat().st_mode & 0o777 == (tmp_path / "plain").stat().st_mode & 0o777

@@ -74,6 +74,21 @@ def test_bad_options_are_one_line_errors(mlp_run, tmp_path, capsys, args, messag
     assert not (tmp_path / "b").exists()
 
 
+def test_without_a_run_directory_export_says_what_it_needs(capsys):
+    assert main(["export"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Expected RUN_DIR" in err
+
+
+def test_an_unknown_variant_is_refused_before_tensorflow_loads(mlp_run, tmp_path):
+    code = ("import sys; from pipelines.cli import main; rc = main(['export', *sys.argv[1:]]); "
+            "print('TF', 'tensorflow' in sys.modules); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code, str(mlp_run), "--variants", "int4", "--out", str(tmp_path / "b")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "Expected a variant from" in done.stderr
+    assert done.stdout.strip() == "TF False"
+
+
 def test_an_incomplete_run_names_what_is_missing(mlp_run, tmp_path, capsys):
     broken = tmp_path / "run"
     shutil.copytree(mlp_run, broken)
@@ -104,7 +119,7 @@ def test_a_too_small_or_misshapen_representative_set_is_refused(tmp_path, digits
 
 
 def test_list_variants_names_formats_and_precisions(capsys):
-    assert main(["export", "x", "--list-variants"]) == 0
+    assert main(["export", "--list-variants"]) == 0  # no RUN_DIR needed to list
     out = capsys.readouterr().out
     assert "qat-qdq" in out and "onnx:qdq-activations" in out and "pruned-int8" in out
 

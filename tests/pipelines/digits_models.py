@@ -53,7 +53,7 @@ def train(model, x, y, epochs=30):
 
 def save_digits_run(run_dir, model, x, y, *, pipeline_spec=({"op": "scale"},), input_spec=DIGITS_INPUT):
     """A run directory holding ``model`` with a raw-pixel pipeline and the last 300 digits as held-out samples."""
-    from pipelines.rundir import save_run
+    from models.rundir import save_run
 
     pipeline = Pipeline.from_spec([dict(step) for step in pipeline_spec])
     held_x, held_y = x[-300:], y[-300:]

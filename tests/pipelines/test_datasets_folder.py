@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge_runtime.errors import DataError
+from edge_runtime.errors import ConfigError, DataError
 from pipelines.datasets import load
 from pipelines.datasets.folder import choose_input_spec, decode_image, index_folder, scan_folder
 
@@ -119,3 +119,21 @@ def test_hidden_files_and_folders_are_ignored(tmp_path):
     (tmp_path / "cat" / ".DS_Store").write_text("junk")
     paths, _, names = index_folder(tmp_path)
     assert names == ["cat", "dog"] and len(paths) == 4
+
+
+def test_one_colour_image_is_named_and_the_mode_and_size_can_be_set_explicitly(tmp_path, caplog):
+    make_tree(tmp_path / "gray", per_class=2, mode="L")
+    _save(tmp_path / "gray" / "dog" / "color.png", mode="RGB", value=90)
+    with caplog.at_level("WARNING", logger="edgenn.datasets"):
+        ds = load(f"folder:{tmp_path / 'gray'}", val_fraction=0.0, test_fraction=0.0)
+    # detected RGB: every grey image is converted, and the one colour file that caused it is named
+    assert ds.input_spec["color"] == "RGB" and len(ds.converted) == 4
+    assert "odd files: color.png (RGB 12x10)" in ds.input_note and "color.png (RGB 12x10)" in caplog.text
+    assert "converted 4" in ds.summary()
+    explicit = load(f"folder:{tmp_path / 'gray'}?color=L&size=6x5", val_fraction=0.0, test_fraction=0.0)
+    assert explicit.x_train.shape[1:] == (5, 6, 1) and len(explicit.converted) == 5  # width 6, height 5
+    assert "as configured" in explicit.input_note
+    with pytest.raises(DataError, match=r"strict=1.*1 to convert, first .*color.png \(RGB 12x10 -> L 12x10\)"):
+        load(f"folder:{tmp_path / 'gray'}?color=L&strict=1")
+    with pytest.raises(ConfigError, match="color=L|RGB"):
+        load(f"folder:{tmp_path / 'gray'}?color=CMYK")

@@ -2,6 +2,8 @@
 a re-run that reuses every stage, and the output-directory and dataset rules."""
 
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -9,7 +11,8 @@ from edge_runtime.manifest import read_manifest
 from pipelines.cli import main
 from pipelines.demo import HARDENED, MODELS, PROFILES, DemoSettings, run_demo
 from pipelines.stages import WorkspaceError
-from tests.pipelines.demo_run import quick_demo
+from tests.installed_wheel import REPO, clean_env
+from tests.pipelines.demo_run import installed_bin, quick_demo
 
 #: what the quick demo must export: every default variant in both formats but the two it skips
 QUICK_IDS = {"tflite-fp32", "tflite-fp16", "tflite-dynamic", "tflite-int8", "tflite-qat-int8", "tflite-pruned-int8",
@@ -27,6 +30,19 @@ def demo_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def report(demo_dir):
     return json.loads((demo_dir / "report.json").read_text("utf-8"))
+
+
+@pytest.mark.slow
+def test_the_demo_ran_from_the_installed_wheel_outside_the_checkout(demo_dir, tmp_path_factory):
+    bin_dir = installed_bin(tmp_path_factory)
+    code = "import pipelines.demo as d; print(d.__file__); print(d.CONFIGS_DIR)"
+    done = subprocess.run([bin_dir / "python", "-c", code], cwd=demo_dir, capture_output=True, text=True,
+                          env=clean_env(), check=True)
+    module, configs = (Path(line) for line in done.stdout.split())
+    venv_dir = bin_dir.parent
+    assert module.is_relative_to(venv_dir) and configs.is_relative_to(venv_dir), done.stdout
+    assert sorted(p.name for p in configs.glob("*.toml")) == sorted(p.name for p in (REPO / "configs").glob("*.toml"))
+    assert not demo_dir.is_relative_to(REPO) and "[20/20] write the report" in (demo_dir / "demo.log").read_text()
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.rundir import load_run
+from models.rundir import load_run
 from tests.pipelines.conftest import TINY_DIGITS, write_config
 
 pytestmark = pytest.mark.slow

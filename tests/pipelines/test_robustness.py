@@ -28,9 +28,9 @@ def cnn_run(tmp_path_factory, digits):
 
 def test_crafting_through_scale_and_flatten_equals_fgsm_on_the_scaled_flat_input(tmp_path, digits):
     from models.backend import keras
+    from models.rundir import load_run
     from pipelines.adversarial import fgsm
     from pipelines.robustness import craft
-    from pipelines.rundir import load_run
 
     x, y = digits
     keras.utils.set_random_seed(5)
@@ -64,8 +64,8 @@ def test_every_differentiable_twin_computes_its_numpy_op(spec, digits):
 
 
 def test_float_model_accuracy_falls_with_eps_and_starts_at_its_clean_accuracy(mlp_run):
+    from models.rundir import load_run
     from pipelines.robustness import evaluate
-    from pipelines.rundir import load_run
 
     run = load_run(mlp_run)
     result = evaluate(run, [0.2, 0.0, 0.1], limit=200)
@@ -83,8 +83,8 @@ def test_float_model_accuracy_falls_with_eps_and_starts_at_its_clean_accuracy(ml
 
 def test_a_surrogate_must_share_the_raw_input_and_labels(mlp_run, tmp_path, digits):
     from models.backend import keras
+    from models.rundir import load_run
     from pipelines.robustness import evaluate
-    from pipelines.rundir import load_run
 
     x, y = digits
     other = keras.Sequential([keras.layers.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
@@ -97,8 +97,9 @@ def test_a_surrogate_must_share_the_raw_input_and_labels(mlp_run, tmp_path, digi
 def test_chart_table_and_json_are_written(mlp_run, tmp_path):
     from PIL import Image
 
-    from pipelines.robustness import chart_lines, evaluate, format_table, plot, write_json
-    from pipelines.rundir import load_run
+    from edge_runtime import atomic
+    from models.rundir import load_run
+    from pipelines.robustness import chart_lines, evaluate, format_table, plot
 
     result = evaluate(load_run(mlp_run), [0.0, 0.05], limit=100)
     result["series"].append({**result["series"][0], "model_id": "tflite-int8"})
@@ -110,7 +111,7 @@ def test_chart_table_and_json_are_written(mlp_run, tmp_path):
         assert image.size == (640, 420) and image.format == "PNG"
     table = format_table(result)
     assert "keras-float" in table and "eps=0.05" in table
-    saved = json.loads(write_json(result, tmp_path / "out" / "robustness.json").read_text())
+    saved = json.loads(atomic.write_json(tmp_path / "out" / "robustness.json", result).read_text())
     assert saved == result and not list((tmp_path / "out").glob("*.tmp"))
 
 
@@ -178,8 +179,8 @@ def hybrid_run(tmp_path_factory, digits):
 
 
 def test_the_hybrid_is_attacked_through_a_cnn_surrogate_and_says_so(hybrid_run, cnn_run):
+    from models.rundir import load_run
     from pipelines.robustness import chart_lines, chart_title, evaluate, format_table
-    from pipelines.rundir import load_run
 
     target = load_run(hybrid_run)
     with pytest.raises(UserError, match=r"\['hog'\] are not differentiable.*--surrogate"):

@@ -7,7 +7,7 @@ import pytest
 
 from edge_runtime.errors import ConfigError
 from pipelines.cli import main
-from pipelines.sweep import SweepRun, classify, expand, split_sets, table
+from pipelines.sweep import SweepRun, classify, expand, split_sets, table, write_report
 
 
 def test_values_expand_to_the_cartesian_product_and_lists_stay_whole():
@@ -39,8 +39,29 @@ def test_classification_of_runs_by_hand_made_curves():
     classify(runs)
     assert [r.status for r in runs] == ["barely moved", "ok", "diverged", "diverged", "diverged"]
     text = table(runs)
-    assert text.splitlines()[0].split() == ["run", "epochs", "loss", "val_loss", "test", "status"]
+    assert text.splitlines()[0].split() == ["run", "epoch/ran", "loss", "val_loss", "test", "test", "n", "status"]
     assert "nan" in text.splitlines()[-1]
+
+
+def test_a_run_stuck_at_chance_is_stuck_not_diverged():
+    # ln(10) = 2.303: the training loss hovers at chance and the validation loss ends a hair above its start;
+    # the old rule called that "diverged" (it ended above where it started)
+    runs = [_run("stuck", [2.31, 2.30, 2.305], [2.302, 2.301, 2.304]), _run("good", [1.0, 0.5, 0.3], [0.8, 0.4, 0.3])]
+    classify(runs)
+    assert [r.status for r in runs] == ["stuck at chance", "ok"]
+
+
+def test_the_table_shows_the_restored_epoch_s_values_beside_its_test_accuracy(tmp_path):
+    run = _run("early", [1.0, 0.4, 0.2, 0.1], [0.9, 0.35, 0.5, 0.8])
+    run.metrics["training"] = {"best_epoch": 2}
+    run.metrics["test"].update(accuracy=0.91, n=360)
+    classify([run])
+    row = table([run]).splitlines()[-1].split()
+    # epoch 2 of 4 was restored: its losses (0.4, 0.35) belong with the test accuracy, not the last epoch's
+    assert row == ["early", "2/4", "0.4000", "0.3500", "0.9100", "360", "ok"]
+    paths = write_report([run], tmp_path, "t")
+    saved = json.loads(paths["json"].read_text())[0]
+    assert saved["restored_epoch"] == 2 and saved["restored"]["val_loss"] == 0.35 and saved["test_samples"] == 360
 
 
 @pytest.mark.slow
@@ -56,7 +77,7 @@ def test_sweep_trains_each_value_and_reports(tmp_path, tiny_config, capsys):
     results = json.loads((tmp_path / "s.json").read_text())
     assert [r["run"] for r in results] == ["optimizer.lr=1e-4", "optimizer.lr=1e-2"]
     assert results[1]["final"]["val_loss"] < results[0]["final"]["val_loss"]  # 1e-4 is slower in 2 epochs
-    assert all(r["status"] in {"ok", "barely moved", "diverged"} for r in results)
+    assert all(r["status"] in {"ok", "barely moved", "diverged", "stuck at chance"} for r in results)
 
 
 def test_a_bad_value_fails_before_anything_trains(tmp_path, tiny_config, capsys):

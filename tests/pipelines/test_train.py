@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from edge_runtime.errors import ConfigError, DataError
+from models.rundir import load_run
 from pipelines.cli import main
 from pipelines.config import load_config
 from pipelines.outdir import OutDirError
-from pipelines.rundir import load_run
 from pipelines.train import train
 
 

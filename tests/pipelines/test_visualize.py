@@ -180,7 +180,7 @@ def test_cell_histograms_refuse_features_of_another_shape():
 
 def test_visualize_run_writes_the_figures_the_run_supports(tmp_path, trained_cnn):
     from models.backend import keras
-    from pipelines.rundir import load_run
+    from models.rundir import load_run
     from pipelines.visualize import DPI, HOG_TILE_IN, TITLE_IN, visualize_run
 
     x, y = digits_uint8()

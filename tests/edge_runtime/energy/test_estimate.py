@@ -9,7 +9,7 @@ from edge_runtime.errors import ConfigError
 def test_int8_mac_is_an_8bit_multiply_plus_a_32bit_add():
     out = estimate(macs=1_000_000, bytes_moved=0, precision="int8")
     assert out["energy_uj_per_inference"] == pytest.approx(1e6 * (0.2 + 0.1) / 1e6)
-    assert out["label"] == "estimate" and "Horowitz" in out["source"] and "ISSCC 2014" in out["source"]
+    assert out["label"] == "lower bound" and "Horowitz" in out["source"] and "ISSCC 2014" in out["source"]
     assert out["constants_pj"]["int8_mult"] == 0.2
 
 

@@ -2,14 +2,16 @@
 
 import warnings
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
 from edge_runtime.errors import DataError
 from edge_runtime.preprocess.color import equalize, grayscale, invert
+from tests.edge_runtime.oracles import oracle
 from tests.edge_runtime.preprocess.digits import mnist
+
+cv2 = oracle("cv2")
 
 
 def test_grayscale_uint8_equals_pillow_convert_L_exactly():

@@ -2,12 +2,14 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from edge_runtime.errors import DataError
 from edge_runtime.preprocess import OPS, Pipeline
+from tests.edge_runtime.oracles import oracle
+
+given, settings = oracle("hypothesis").given, oracle("hypothesis").settings
+st = oracle("hypothesis.strategies")
+arrays = oracle("hypothesis.extra.numpy").arrays
 
 # op name -> (params, channels accepted, output dtype given the input dtype)
 FLOAT = lambda dtype: np.float32  # noqa: E731

@@ -2,13 +2,15 @@
 
 import warnings
 
-import cv2
 import numpy as np
 import pytest
-from skimage.filters import gaussian, threshold_otsu
 
 from edge_runtime.preprocess.filters import gaussian_blur, morphology, otsu_thresholds, sobel, threshold
+from tests.edge_runtime.oracles import oracle
 from tests.edge_runtime.preprocess.digits import mnist
+
+cv2 = oracle("cv2")
+gaussian, threshold_otsu = oracle("skimage.filters").gaussian, oracle("skimage.filters").threshold_otsu
 
 
 @pytest.mark.parametrize("mode", ["nearest", "reflect", "mirror", "constant"])

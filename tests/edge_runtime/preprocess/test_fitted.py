@@ -2,12 +2,14 @@
 
 import numpy as np
 import pytest
-from sklearn.decomposition import PCA
-from sklearn.preprocessing import StandardScaler
 
 from edge_runtime.errors import DataError
 from edge_runtime.preprocess import Pipeline
+from tests.edge_runtime.oracles import oracle
 from tests.edge_runtime.preprocess.digits import mnist
+
+PCA = oracle("sklearn.decomposition").PCA
+StandardScaler = oracle("sklearn.preprocessing").StandardScaler
 
 
 def test_standardize_per_channel_equals_standard_scaler_on_features():

@@ -1,12 +1,14 @@
 """resize against Pillow, pad against cv2.copyMakeBorder, center_crop against Keras' offsets."""
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from edge_runtime.errors import DataError
 from edge_runtime.preprocess.geometry import center_crop, pad, resize
+from tests.edge_runtime.oracles import oracle
+
+cv2 = oracle("cv2")
 
 
 @pytest.mark.parametrize("resample", ["nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"])

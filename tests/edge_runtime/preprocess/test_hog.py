@@ -1,14 +1,16 @@
 """hog: variant "interpolated" equals cv2.HOGDescriptor, variant "skimage" equals skimage.feature.hog."""
 
-import cv2
 import numpy as np
 import pytest
-from skimage.feature import hog as skimage_hog
 
 from edge_runtime.errors import DataError
 from edge_runtime.preprocess import hog as hog_module
 from edge_runtime.preprocess.hog import hog
+from tests.edge_runtime.oracles import oracle
 from tests.edge_runtime.preprocess.digits import mnist
+
+cv2 = oracle("cv2")
+skimage_hog = oracle("skimage.feature").hog
 
 # OpenCV computes angles with its fast polynomial atan (cartToPolar); the orientation-bin weights
 # therefore differ by ~1e-4 of a bin, which moves unit-norm features by at most ~4e-4 (measured).

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
-from skimage.feature import local_binary_pattern
 
 from edge_runtime.preprocess.lbp import lbp, lbp_codes
+from tests.edge_runtime.oracles import oracle
 from tests.edge_runtime.preprocess.digits import mnist
+
+local_binary_pattern = oracle("skimage.feature").local_binary_pattern
 
 
 @pytest.mark.parametrize(("points", "radius"), [(8, 1.0), (16, 2.0), (8, 1.5), (12, 3.0)])

@@ -1,11 +1,13 @@
 """deskew and center_of_mass against OpenCV (moments + warpAffine) and scikit-image (exact warp)."""
 
-import cv2
 import numpy as np
-from skimage.transform import AffineTransform, warp
 
 from edge_runtime.preprocess.moments import _moments, center_of_mass, deskew
+from tests.edge_runtime.oracles import oracle
 from tests.edge_runtime.preprocess.digits import mnist
+
+cv2 = oracle("cv2")
+AffineTransform, warp = oracle("skimage.transform").AffineTransform, oracle("skimage.transform").warp
 
 
 def opencv_deskew(img):

@@ -35,8 +35,11 @@ def result(model_id: str, p50: float, *, precision: str | None = None, backend: 
         "throughput_per_s": 1e6 / p50, "cpu_time_us_per_inference": p50 * 0.98, "peak_rss_mb": 61.5,
         "power": {"measured": measured,
                   "unavailable_reason": None if measured else "no RAPL, INA3221, PMIC or hwmon power sensor",
-                  "estimate": {"energy_uj_per_inference": 0.42, "label": "estimate", "method": "MACs x pJ",
-                               "source": "Horowitz, ISSCC 2014"}},
+                  "estimate": {"energy_uj_per_inference": round(p50 * 0.98 * 5.0, 3), "label": "estimate",
+                               "model": "cpu-time x core power", "watts_per_core": 5.0, "board": "unknown CPU",
+                               "method": "CPU time per inference x 5 W per core", "source": "edgenn assumption"},
+                  "lower_bound": {"energy_uj_per_inference": 0.42, "label": "lower bound", "method": "MACs x pJ",
+                                  "source": "Horowitz, ISSCC 2014"}},
         "thermal": {"before": snapshot(), "after": snapshot(51.5), "throttled": throttled},
         "timeline": timeline or [],
     }

@@ -71,3 +71,63 @@ def test_a_ratio_inside_the_confidence_intervals_is_a_tie_not_slower():
     run = bench_doc(X86, [result("onnx-fp32", 30.0), result("onnx-int8", 30.2), result("onnx-dynamic", 30.8)])
     verdict = merge([run])["verdicts"]["Intel(R) Xeon(R) Processor (ci-vm)"]
     assert [r["model_id"] for r in verdict["slower_than_fp32"]] == ["onnx-dynamic"]
+
+
+def test_an_older_bench_file_s_mac_figure_reads_as_a_lower_bound_never_as_the_estimate():
+    run = x86_run()
+    power = run["results"][0]["power"]
+    power["estimate"] = power.pop("lower_bound") | {"label": "estimate"}  # what bench wrote before the CPU-time model
+    row = next(iter(merge([run])["rows"].values()))[0]
+    assert row["energy_estimate_uj"] is None and row["energy_lower_bound_uj"] == 0.42
+    assert row["energy_uj"] is None and row["energy_label"] is None
+
+
+def test_an_older_file_s_drift_only_throttling_flag_is_judged_again_from_complete_windows():
+    # what bench --duration wrote on a VM without sensors: 37% slower in a 0.6 s partial last window
+    timeline = [{"t_s": float(t), "n": 1000, "end_to_end_p50_us": 10.0, "temperature_c": None,
+                 "cpu_freq_khz": None, "throttled": None} for t in range(1, 6)]
+    timeline.append({"t_s": 5.6, "n": 600, "end_to_end_p50_us": 13.7, "temperature_c": None,
+                     "cpu_freq_khz": None, "throttled": None})
+    res = result("tflite-int8", 13.5, timeline=timeline, throttled=True)
+    res["sustained"] = {"throttling_suspected": True, "latency_drift": 0.37, "windows": 6,
+                        "reasons": ["end-to-end p50 rose 37% from the first window to the last"]}
+    row = next(iter(merge([bench_doc(X86, [res])])["rows"].values()))[0]
+    assert row["throttled"] is False
+
+
+def test_a_sustained_run_with_board_evidence_stays_throttled():
+    row = next(r for r in merge([pi5_run()])["rows"]["Raspberry Pi 5 Model B Rev 1.0 (pi5)"]
+               if r["model_id"] == "tflite-int8")
+    assert row["throttled"] is True
+
+
+def test_runs_of_different_datasets_are_compared_separately_and_the_report_says_so():
+    digits, mnist = x86_run(), x86_run()
+    digits["bundle"] |= {"name": "digits-cnn", "dataset": "digits"}
+    mnist["bundle"] |= {"name": "mnist-cnn", "dataset": "mnist5k"}
+    merged = merge([digits, mnist])
+    assert sorted(merged["rows"]) == ["Intel(R) Xeon(R) Processor (ci-vm), classification on digits",
+                                      "Intel(R) Xeon(R) Processor (ci-vm), classification on mnist5k"]
+    assert all(v["recommended"]["dataset"] == label.rsplit(" on ", 1)[1] for label, v in merged["verdicts"].items())
+    assert "compared and recommended separately" in merged["warnings"][0]
+    assert len(merged["devices"]) == 1
+
+
+def test_bundles_without_a_recorded_dataset_are_named_in_a_warning():
+    a, b = x86_run(), x86_run()
+    b["bundle"] |= {"name": "other"}
+    merged = merge([a, b])
+    assert len(merged["rows"]) == 1 and "cnn, other do not record their dataset" in merged["warnings"][0]
+    assert merge([a])["warnings"] == []
+
+
+def test_every_accuracy_in_the_report_carries_its_sample_count():
+    from edge_runtime.report import render_markdown
+
+    run = x86_run()
+    for r in run["results"]:
+        r["accuracy_samples"] = 1000
+    run["results"][0]["accuracy_samples"] = None
+    text = render_markdown([run])
+    assert "0.9790 (n=1,000)" in text and "0.9810 (n unknown)" in text
+    assert "Accuracy (samples)" in text

@@ -75,5 +75,6 @@ def test_tables_scroll_sideways_instead_of_being_clipped():
 def test_power_table_says_what_every_row_shares_once():
     section = power_section(merge([x86_run()]))
     note, table = section.blocks[0], section.blocks[1]
-    assert note.text.startswith(f"For every row: Device: {DEVICE}; Kind: estimate; Source: Horowitz, ISSCC 2014")
-    assert "Device" not in table.columns and "Source" not in table.columns and "Model" in table.columns
+    assert note.text.startswith(f"For every row: Device: {DEVICE}; Estimate basis: unknown CPU, 5 W/core; "
+                                "Estimate source: edgenn assumption")
+    assert "Device" not in table.columns and "Estimate source" not in table.columns and "Model" in table.columns

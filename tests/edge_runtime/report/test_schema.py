@@ -3,16 +3,18 @@ and the project's small validator agrees with the reference ``jsonschema`` packa
 
 import copy
 
-import jsonschema
 import pytest
 
 from edge_runtime.device import device_facts
-from edge_runtime.energy import estimate
+from edge_runtime.energy import cpu_time_estimate, estimate
 from edge_runtime.jsonschema_lite import validate
 from edge_runtime.probes import snapshot
 from edge_runtime.report import bench_schema, validate_bench
+from tests.edge_runtime.oracles import oracle
 from tests.edge_runtime.probes.conftest import FIXTURES
 from tests.edge_runtime.report.examples import pi5_run, x86_run
+
+jsonschema = oracle("jsonschema")
 
 
 def _reference_errors(doc):
@@ -77,5 +79,6 @@ def test_this_packages_outputs_fit_the_schema_parts_they_fill():
     result = doc["results"][0]
     result["thermal"]["before"] = snapshot(FIXTURES / "rpi5", run=lambda argv: "throttled=0x50005")
     result["thermal"]["after"] = snapshot(FIXTURES / "jetson_orin")
-    result["power"]["estimate"] = estimate(1_000_000, 100_000, "int8")
+    result["power"]["lower_bound"] = estimate(1_000_000, 100_000, "int8")
+    result["power"]["estimate"] = cpu_time_estimate(123.4, device_facts(FIXTURES / "rpi5", run=lambda argv: None))
     assert validate_bench(doc) == [] and _reference_errors(doc) == []

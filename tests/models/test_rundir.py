@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from edge_runtime.preprocess import Pipeline
-from pipelines.rundir import RunError, load_run, save_run
+from models.rundir import RunError, load_run, save_run
 
 INPUT = {"kind": "features", "shape": [4], "dtype": "float32", "feature_names": ["a", "b", "c", "d"]}
 

@@ -67,11 +67,11 @@ class Run:
         return self.info["name"]
 
     def load_model(self):
-        """The trained tf_keras model (imports TensorFlow)."""
+        """The trained tf_keras model (imports TensorFlow); only the safe .keras format is accepted."""
         from models import custom_objects
-        from models.backend import keras
+        from models.saving import load_keras_model
 
-        return keras.models.load_model(self.path / MODEL_FILE, custom_objects=custom_objects(), compile=False)
+        return load_keras_model(self.path / MODEL_FILE, custom_objects=custom_objects())
 
 
 def save_run(
