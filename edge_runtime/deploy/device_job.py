@@ -123,6 +123,7 @@ class DeviceJob:
         facts = json.loads(self.agent("probe", what="probe", data=paths).stdout)
         self.remote = {k: facts.pop(k) for k in ("hashes", "venv_exists", "installed")}
         self.outcome.probe = facts
+        self.payload = self.payload.for_device(facts["arch"], facts["python"])
         version = tuple(int(p) for p in facts["python"].split(".")[:2])
         what = ", ".join(filter(None, [facts["arch"], facts["os"], f"Python {facts['python']}",
                                        f"{_size(facts['free_bytes'])} free", facts.get("board")]))
