@@ -63,19 +63,15 @@ def _tflite_raw_int8(model, raw: np.ndarray, config: ExportConfig, keep_float: b
     Full integer (``keep_float=False``, ``model`` with a float input): int8 throughout, the uint8
     input quantized by the converter (scale 1 for 0..255 frames). Selective (``model`` with a uint8
     input): calibrate, then quantize with the stage's tensors denylisted, so they stay float and
-    only the network runs int8 (float output). These are the two calls TF's quantization debugger
-    makes for ``denylisted_nodes`` (``get_nondebug_quantized_model``), without its instrumentation,
-    which fails on QAT models ("Please check if the quantized model is in debug mode").
+    only the network runs int8 (float output; ``export.workarounds.quantize_keeping_float``).
     """
-    from tensorflow.lite.python import convert as lite_convert
-
     from export.keras2tflite import _representative
-    from export.workarounds import tflite_integer_io_warning
+    from export.workarounds import quantize_keeping_float, set_dense_per_channel, tflite_integer_io_warning
     from models.backend import tf
 
     c = tf.lite.TFLiteConverter.from_keras_model(model)
     c.optimizations = [tf.lite.Optimize.DEFAULT]
-    c._experimental_disable_per_channel_quantization_for_dense_layers = not config.tflite_dense_per_channel
+    set_dense_per_channel(c, config.tflite_dense_per_channel)
     with tflite_integer_io_warning():
         if not keep_float:
             c.representative_dataset = _representative(raw)
@@ -85,11 +81,7 @@ def _tflite_raw_int8(model, raw: np.ndarray, config: ExportConfig, keep_float: b
         names = _stage_tensors(bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert()))
         c.representative_dataset = _frames(raw)
         c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
-        c._experimental_calibrate_only = True
-        calibrated = c.convert()
-        return bytes(lite_convert.mlir_quantize(
-            calibrated, disable_per_channel=c._experimental_disable_per_channel, fully_quantize=False,
-            enable_numeric_verify=False, denylisted_nodes=names))
+        return quantize_keeping_float(c, names)
 
 
 def _stage_tensors(float_model: bytes) -> list[str]:

@@ -96,7 +96,7 @@ def _skimage(x, cell: int, block: int, orientations: int):
 _VARIANTS = {"interpolated": _interpolated, "skimage": _skimage}
 
 
-@register_twin("hog")
+@register_twin("hog", piecewise="orientation binning (a bin edge: a jump for skimage, a kink interpolated) and zero gradient magnitude")
 def hog(x, *, variant: str = "interpolated", cell: int = 7, block: int = 2, orientations: int = 9):
     """The numpy ``hog`` in graph ops: (N, H, W, 1) float32 -> (N, features) float32.
 
