@@ -11,24 +11,28 @@ import json
 from pathlib import Path
 
 
+def _flatbuffer_utils():
+    """TensorFlow's flatbuffer tools, imported after ``models.backend`` has set TF_USE_LEGACY_KERAS."""
+    import importlib
+
+    importlib.import_module("models.backend")
+    return importlib.import_module("tensorflow.lite.tools.flatbuffer_utils")
+
+
 def tflite_object(data: bytes):
     """The TFLite model as TensorFlow's mutable ``ModelT`` object (imports TensorFlow: tests only)."""
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    return flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
+    return _flatbuffer_utils().convert_bytearray_to_object(bytearray(data))
 
 
 def tflite_bytes(model) -> bytes:
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    return flatbuffer_utils.convert_object_to_bytearray(model)
+    return _flatbuffer_utils().convert_object_to_bytearray(model)
 
 
 def fully_connected_weights_to(data: bytes, index: int) -> bytes:
     """The model with its first FULLY_CONNECTED operator's weights input index replaced by ``index``."""
+    model = tflite_object(data)
     from tensorflow.lite.python import schema_py_generated as schema
 
-    model = tflite_object(data)
     codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in model.operatorCodes]
     for op in model.subgraphs[0].operators:
         if codes[op.opcodeIndex] == schema.BuiltinOperator.FULLY_CONNECTED:
