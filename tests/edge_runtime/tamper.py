@@ -10,17 +10,17 @@ import hashlib
 import json
 from pathlib import Path
 
+from tests.edge_runtime.oracles import oracle
+
 
 def _flatbuffer_utils():
     """TensorFlow's flatbuffer tools, imported after ``models.backend`` has set TF_USE_LEGACY_KERAS."""
-    import importlib
-
-    importlib.import_module("models.backend")
-    return importlib.import_module("tensorflow.lite.tools.flatbuffer_utils")
+    oracle("models.backend")
+    return oracle("tensorflow.lite.tools.flatbuffer_utils")
 
 
 def tflite_object(data: bytes):
-    """The TFLite model as TensorFlow's mutable ``ModelT`` object (imports TensorFlow: tests only)."""
+    """The TFLite model as TensorFlow's mutable ``ModelT`` object (TensorFlow: skipped in edge-only installs)."""
     return _flatbuffer_utils().convert_bytearray_to_object(bytearray(data))
 
 
@@ -30,8 +30,8 @@ def tflite_bytes(model) -> bytes:
 
 def fully_connected_weights_to(data: bytes, index: int) -> bytes:
     """The model with its first FULLY_CONNECTED operator's weights input index replaced by ``index``."""
-    model = tflite_object(data)
-    from tensorflow.lite.python import schema_py_generated as schema
+    model = tflite_object(data)  # first: it imports models.backend before TensorFlow
+    schema = oracle("tensorflow.lite.python.schema_py_generated")
 
     codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in model.operatorCodes]
     for op in model.subgraphs[0].operators:
