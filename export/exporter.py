@@ -165,7 +165,7 @@ def _in_model_artifact(variant: Variant, fmt: str, sources: _Sources, config: Ex
         "validation": validate(data),
         "accuracy": accuracy_record(task, engine.run(data, samples.raw_test_x), samples.test_y, info["test"]),
         "conversion_seconds": round(seconds, 3),
-        "notes": "; ".join(n for n in (how, variant.description) if n),
+        "notes": "; ".join(n for n in (how, target.notes(config), variant.description) if n),
         "in_model_ops": list(ops),
     }
     return Artifact(model_id, data, entry)

@@ -23,14 +23,18 @@ import numpy as np
 
 from edge_runtime import atomic
 from edge_runtime.errors import ConfigError, DataError, UserError
-from edge_runtime.preprocess import Pipeline
+from edge_runtime.preprocess import OPS, Pipeline
 from pipelines import outdir
 from pipelines.config import Config
 
 SAMPLE_CAPS = {"calibration": 500, "finetune": 2000, "validation": 1000, "test": 2000}
-#: ops that keep raw pixels as pixels in [0, 1]: the only inputs FGSM perturbations make sense on
-PIXEL_OPS = {"scale", "flatten"}
 HISTORY_FILE = "history.csv"
+
+
+def pixel_ops() -> list[str]:
+    """Ops that keep raw pixels as pixels (``pixelwise``, nothing learned from data): the only
+    network inputs FGSM perturbations in pixel space make sense on."""
+    return sorted(name for name, op in OPS.items() if op.pixelwise and op.fit is None)
 
 
 class Diverged(UserError):
@@ -95,10 +99,11 @@ def check_fits(config: Config, dataset, pipeline: Pipeline) -> tuple[tuple[int, 
     loss_for(config, head.task)  # a loss that cannot train this task fails now, not after the data
     if config.train.fgsm_eps > 0:
         ops = [step.op.name for step in pipeline.steps]
-        if dataset.input_spec["kind"] != "image" or not set(ops) <= PIXEL_OPS or head.task != "classification":
+        allowed = pixel_ops()
+        if dataset.input_spec["kind"] != "image" or not set(ops) <= set(allowed) or head.task != "classification":
             raise ConfigError(
                 f"{config.source}: train.fgsm_eps needs a classifier on raw pixels scaled to [0, 1] "
-                f"(preprocessing ops {sorted(PIXEL_OPS)}). Received: {dataset.input_spec['kind']} input, "
+                f"(preprocessing ops {allowed}). Received: {dataset.input_spec['kind']} input, "
                 f"ops={ops}, task={head.task}"
             )
     monitors = {"loss", "accuracy"} if head.task == "classification" else {"loss", "mae", "rmse"}

@@ -44,7 +44,7 @@ def _invert_validate(*, maximum=None):
 
 
 @register_op("invert", output_shape=lambda shape, **_: tuple(shape), validate=_invert_validate,
-             compilable=True, differentiable=True, keeps_grid=True,
+             compilable=True, differentiable=True, keeps_grid=True, pixelwise=True,
              cost=lambda shape, **_: int(np.prod(shape)))
 def invert(x: np.ndarray, *, maximum: float | None = None) -> np.ndarray:
     """``maximum - x`` (dark ink on light paper to MNIST's light on dark), as ``PIL.ImageOps.invert``.

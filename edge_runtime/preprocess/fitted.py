@@ -34,7 +34,7 @@ def _std_fit(x: np.ndarray, *, mode="global") -> dict:
 
 
 @register_op("standardize", output_shape=lambda shape, **_: tuple(shape), fit=_std_fit, state=("mean", "std"),
-             compilable=True, differentiable=True, keeps_grid=True,
+             compilable=True, differentiable=True, keeps_grid=True, pixelwise=True,
              validate=_std_validate, cost=lambda shape, **_: 2 * int(np.prod(shape)))
 def standardize(x: np.ndarray, *, mode: str = "global", mean=None, std=None) -> np.ndarray:
     """(x - mean) / std with statistics fitted on training data, as sklearn's ``StandardScaler``

@@ -13,7 +13,13 @@ import inspect
 import numpy as np
 
 from edge_runtime.errors import ConfigError
+from models.backend import tf
 from models.twins.registry import get_twin
+
+
+def twin_params(step) -> dict:
+    """A pipeline step's parameters for its twin: fitted state as float32 arrays (the graph computes in float32)."""
+    return {k: (np.asarray(v, np.float32) if k in step.op.state else v) for k, v in step.params.items()}
 
 
 def step_dtypes(pipeline, shape, dtype) -> list[np.dtype]:
@@ -36,11 +42,12 @@ class TwinChain:
         self.steps = []
         for step, received in zip(pipeline.steps, step_dtypes(pipeline, shape, dtype), strict=True):
             twin = get_twin(step.op.name)
-            params = dict(step.params)
+            params = twin_params(step)
             if "dtype" in inspect.signature(twin).parameters:
                 params["dtype"] = received.name
             self.steps.append((twin, params))
 
+    @tf.autograph.experimental.do_not_convert  # plain Python over a fixed list of twins: nothing to convert
     def __call__(self, x):
         for twin, params in self.steps:
             x = twin(x, **params)
