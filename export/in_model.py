@@ -66,12 +66,16 @@ def _tflite_raw_int8(model, raw: np.ndarray, config: ExportConfig, keep_float: b
     only the network runs int8 (float output).
     """
     from export.keras2tflite import _representative
-    from export.workarounds import tflite_debugger_interpreter_warning, tflite_integer_io_warning
+    from export.workarounds import (
+        set_dense_per_channel,
+        tflite_debugger_interpreter_warning,
+        tflite_integer_io_warning,
+    )
     from models.backend import tf
 
     c = tf.lite.TFLiteConverter.from_keras_model(model)
     c.optimizations = [tf.lite.Optimize.DEFAULT]
-    c._experimental_disable_per_channel_quantization_for_dense_layers = not config.tflite_dense_per_channel
+    set_dense_per_channel(c, config.tflite_dense_per_channel)
     with tflite_integer_io_warning():
         if not keep_float:
             c.representative_dataset = _representative(raw)
