@@ -68,6 +68,12 @@ class Bundle:
     def input_spec(self) -> dict | None:
         return self.manifest.get("input")
 
+    @property
+    def source_run(self) -> dict | None:
+        """The manifest's ``source_run`` ({"name", "path", "relative"}); None when the bundle does not
+        record one (bare models, bundles written before the field): the run is then unknown."""
+        return self.manifest.get("source_run")
+
     def models_for(self, backend: str | None = None) -> list[dict]:
         """The manifest entries ``backend`` can run, in manifest order (every one for None)."""
         if backend is None:

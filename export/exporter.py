@@ -181,7 +181,7 @@ def _in_model_artifact(variant: Variant, fmt: str, sources: _Sources, config: Ex
         "analysis": dict(analyse(wrapped, data, FORMATS[fmt].ops(data), preprocessing_ops), sparsity=info["sparsity"]),
         **check(data),
         "conversion_seconds": round(seconds, 3),
-        "notes": "; ".join(n for n in (how, variant.description) if n),
+        "notes": "; ".join(n for n in (how, target.notes(config), variant.description) if n),
     }
     return Artifact(head["id"], data, entry)
 
@@ -236,7 +236,7 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
             (tmp / artifact.entry["file"]).write_bytes(artifact.data)
         return _manifest(run, made, run.pipeline.to_spec(tmp), sources)
 
-    manifest = write_bundle(out, populate, overwrite=overwrite, as_zip=as_zip)
+    manifest = write_bundle(out, populate, overwrite=overwrite, as_zip=as_zip, run_dir=run.path)
     log(f"wrote {out} ({len(made)} models)")
     return manifest
 

@@ -215,7 +215,7 @@ def export_section(items: list[ModelOutputs]) -> Section:
 def robustness_section(items: list[ModelOutputs], figures: Path, hardened: list[HardenedOutputs] = ()) -> Section:
     """FGSM accuracy vs epsilon: one chart and one table per model; an adversarially trained twin's float
     model is drawn in its plain model's chart and added to its table."""
-    from pipelines.robustness import plot
+    from pipelines.robustness import attack_label, plot
 
     blocks: list = []
     for item in items:
@@ -224,10 +224,12 @@ def robustness_section(items: list[ModelOutputs], figures: Path, hardened: list[
         drawn = [_named(result, model_tag(item.name)), *(_named(h.robustness, h.label) for h in twins)]
         png = plot(drawn if twins else [result], figures / f"robustness_{item.name}.png",
                    title=f"{item.name}: FGSM accuracy vs epsilon")
+        notes = "; ".join(a["note"] for a in result.get("attacks") or [result["attack"]])
         blocks.append(Image(png.read_bytes(), alt=f"FGSM accuracy vs epsilon for {item.name}",
-                            caption=f"{item.name}: {result['attack']['note']}; {result['samples']} test samples."))
+                            caption=f"{item.name}: {notes}; {result['samples']} test samples."))
         columns = ["Model"] + [f"eps {e:g}" for e in result["eps"]]
-        rows = [[s["model_id"], *[fmt.fraction(a, 3) for a in s["accuracy"]]] for s in result["series"]]
+        rows = [[s["model_id"] + attack_label(result, s), *[fmt.fraction(a, 3) for a in s["accuracy"]]]
+                for s in result["series"]]
         rows += [[f"{h.label} ({KERAS_FLOAT})", *[fmt.fraction(a, 3) for a in _keras_float(h.robustness)]]
                  for h in twins]
         blocks.append(Table(columns, rows, caption=f"{item.name}: top-1 accuracy on FGSM examples, "
@@ -236,8 +238,11 @@ def robustness_section(items: list[ModelOutputs], figures: Path, hardened: list[
     return Section("Robustness to adversarial examples (FGSM)", blocks, intro=(
         "FGSM (Goodfellow et al., 2015) moves every pixel by epsilon (a fraction of its range) in the direction "
         "that raises the float model's loss. The same images then go through every exported variant on its "
-        "device backend: the transfer a deployed model would face. The hybrid's HOG step is not differentiable "
-        "as written, so its examples are crafted on the CNN (a transfer attack)."))
+        "device backend: the transfer a deployed model would face. The gradient runs through the preprocessing's "
+        "graph twins, white-box; a model whose preprocessing has no differentiable twin is attacked through the "
+        "CNN instead (a transfer attack), and the hybrid is attacked both ways when it has them. Where a twin's "
+        "gradient is only piecewise defined (HOG's orientation binning, deskew's interpolated shear) the caption "
+        "says so."))
 
 
 #: robustness.KERAS_ID, the float Keras model's series (not imported: pipelines.robustness loads TensorFlow)
@@ -313,8 +318,8 @@ def write_report(root: Path, *, models: tuple[str, ...], info: dict, inside: dic
             "params": item.run["model"]["params"],
             "variants": {r["model_id"]: variant_record(r, item.entries[r["model_id"]]) for r in item.bench["results"]},
         } for item in items},
-        "robustness": {item.name: {k: item.robustness[k] for k in ("attack", "samples", "eps", "series")}
-                       for item in items} | {twin.name: twin.record() for twin in twins},
+        "robustness": {item.name: {k: item.robustness[k] for k in ("attack", "attacks", "samples", "eps", "series")
+                                   if k in item.robustness} for item in items} | {twin.name: twin.record() for twin in twins},
         "inside": inside, "timings_s": timings,
     }
     atomic.write_text(root / REPORT_FILES["html"], report.render_html([], TITLE, sections, sources))

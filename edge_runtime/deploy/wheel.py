@@ -60,7 +60,12 @@ def build_wheel(out_dir: Path) -> Path:
                         "edgenn distribution; pass --wheelhouse DIR holding an edgenn wheel") from exc
     version = dist.version
     info = f"{DISTRIBUTION}-{version}.dist-info"
-    meta = dist.read_text("METADATA") or ""
+    # a checkout's editable install leaves edgenn.egg-info beside the code, found first from the checkout:
+    # its PKG-INFO is the same core metadata as a dist-info's METADATA
+    meta = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+    if not meta or "Requires-Dist" not in meta:
+        raise UserError("Expected the edgenn distribution's core metadata (METADATA or PKG-INFO) with its "
+                        "requirements to build its wheel. Received: none in the installed distribution")
     entries: list[tuple[str, bytes]] = []
     for package in PACKAGES:
         entries += [(name, path.read_bytes()) for name, path in _package_files(package)]

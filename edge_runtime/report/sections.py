@@ -103,12 +103,38 @@ def _verdict_text(verdict: dict) -> Text:
                  f"{fmt.size(recommended['size_bytes'])}); rule: {verdict['rule']}.")
 
 
+IN_MODEL_SUFFIX = "-in-model"
+
+
+def _host_vs_in_model(rows: list[dict]) -> list[Table]:
+    """Each model beside its in-model twin (same bundle and backend): p50s, host share, speed-up."""
+    by_key = {(r["bundle"], r["model_id"], r["backend"], r["threads"], r["run"]): r for r in rows}
+    pairs = []
+    for r in rows:
+        if not r["in_model_ops"]:
+            continue
+        host = by_key.get((r["bundle"], r["model_id"].removesuffix(IN_MODEL_SUFFIX), r["backend"], r["threads"], r["run"]))
+        if host is not None:
+            pairs.append((host, r))
+    if not pairs:
+        return []
+    table_rows = [[model_label(h), " -> ".join(r["in_model_ops"]), fmt.us(h["p50_us"]), fmt.percent(h["preprocess_share"]),
+                   fmt.us(r["p50_us"]), fmt.percent(r["preprocess_share"]), f"{h['p50_us'] / r['p50_us']:.2f}x",
+                   fmt.fraction(h["accuracy"]), fmt.fraction(r["accuracy"])]
+                  for h, r in sorted(pairs, key=lambda p: p[1]["p50_us"])]
+    return [Table(["Model", "In the model", "Host-preprocessed p50 \u00b5s", "Host share", "In-model p50 \u00b5s",
+                   "Host share (in-model)", "Speed-up", "Accuracy (host)", "Accuracy (in-model)"], table_rows,
+                  caption="Host-preprocessed vs in-model: the same network, with the listed preprocessing ops run by "
+                          "numpy on the host or inside the model (raw uint8 frame in). Host share: the part of the "
+                          "end-to-end p50 spent in host preprocessing (cast/quantize included).")]
+
+
 def results_sections(merged: dict) -> list[Section]:
     """Per device: the verdict, the comparison table and the latency distribution chart."""
     out = []
     for label, rows in merged["rows"].items():
         verdict = merged["verdicts"][label]
-        blocks = [_verdict_text(verdict), _result_table(rows), *_slower_than_fp32(verdict)]
+        blocks = [_verdict_text(verdict), _result_table(rows), *_slower_than_fp32(verdict), *_host_vs_in_model(rows)]
         chart = latency_chart(sorted(rows, key=lambda r: r["p50_us"]), f"Latency distribution on {label}")
         if chart:
             blocks.append(Svg(chart, caption="Percentiles recorded by the bench, per variant."))

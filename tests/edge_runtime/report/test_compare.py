@@ -146,3 +146,17 @@ def test_every_accuracy_in_the_report_carries_its_sample_count():
     text = render_markdown([run])
     assert "0.9790 (n=1,000)" in text and "0.9810 (n unknown)" in text
     assert "Accuracy (samples)" in text
+
+
+def test_host_and_in_model_variants_are_shown_side_by_side_and_both_compete():
+    from edge_runtime.report.sections import results_sections
+
+    in_model = result("tflite-fp32-in-model", 10.0, accuracy=0.981, pre=0.5)
+    in_model["in_model_ops"] = ["deskew", "scale", "hog"]
+    merged = merge([bench_doc(X86, [result("tflite-fp32", 40.0, accuracy=0.981, pre=30.0), in_model], "hybrid")])
+    (verdict,) = merged["verdicts"].values()
+    assert verdict["recommended"]["model_id"] == "tflite-fp32-in-model"  # the recommendation chooses among all
+    (section,) = results_sections(merged)
+    table = next(b for b in section.blocks if getattr(b, "columns", [""])[0] == "Model" and "Speed-up" in b.columns)
+    (row,) = table.rows
+    assert row[1] == "deskew -> scale -> hog" and row[6] == "4.00x"
