@@ -124,16 +124,7 @@ class Bundle:
 
     def host_pipeline(self, model: dict):
         """What the host still runs for ``model``: the steps after its ``in_model_ops`` (None: nothing)."""
-        if self.pipeline is None:
-            return None
-        from edge_runtime.manifest import in_model_ops
-        from edge_runtime.preprocess import Pipeline
-
-        done = len(in_model_ops(model))
-        if done == 0:
-            return self.pipeline
-        rest = self.pipeline.steps[done:]
-        return Pipeline(rest) if rest else None
+        return host_pipeline(self.pipeline, model)
 
     def _verify_external_data(self, rel: str) -> None:
         """Every external-data file an ONNX model names is checked like any other bundle file."""
@@ -165,6 +156,23 @@ class Bundle:
     def __repr__(self) -> str:
         kind = "bare model" if self.bare else "bundle"
         return f"Bundle({str(self.source)!r}, {kind}, models={self.model_ids})"
+
+
+def host_pipeline(pipeline, model: dict):
+    """The part of ``pipeline`` the host runs for ``model``: the steps after its ``in_model_ops`` (None: nothing).
+
+    Export validation builds its Session with this too, so it runs what the device runs.
+    """
+    if pipeline is None:
+        return None
+    from edge_runtime.manifest import in_model_ops
+    from edge_runtime.preprocess import Pipeline
+
+    done = len(in_model_ops(model))
+    if done == 0:
+        return pipeline
+    rest = pipeline.steps[done:]
+    return Pipeline(rest) if rest else None
 
 
 def open_bundle(path: str | Path, *, probe: bool | None = None) -> Bundle:

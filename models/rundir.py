@@ -6,7 +6,9 @@ Layout (every path relative to the run directory)::
     model.keras     the trained tf_keras model (custom layers registered in ``models``)
     samples.npz     raw (pre-preprocessing) held-out samples for export calibration/validation:
                     calibration_x, validation_x, validation_y, test_x, test_y; optionally
-                    finetune_x, finetune_y (labelled training samples for export's fine-tuning)
+                    finetune_x, finetune_y (labelled training samples for export's fine-tuning) and
+                    spare_x (training samples no export step calibrates or fine-tunes on: more
+                    validation samples when the validation split is small)
     preprocess/     .npy files of the fitted preprocessing state
     history.csv, metrics.json, curves.png, confusion.png, logs/, checkpoints/   (training outputs)
 
@@ -33,8 +35,9 @@ RUN_FILE = "run.json"
 MODEL_FILE = "model.keras"
 SAMPLES_FILE = "samples.npz"
 SAMPLE_KEYS = ("calibration_x", "validation_x", "validation_y", "test_x", "test_y")
-#: optional raw labelled training samples (up to ~2,000) that export fine-tunes tfmot variants on
-OPTIONAL_SAMPLE_KEYS = ("finetune_x", "finetune_y")
+#: optional raw labelled training samples (up to ~2,000) that export fine-tunes tfmot variants on, and
+#: training samples that neither calibration nor fine-tuning uses (export validates on them too)
+OPTIONAL_SAMPLE_KEYS = ("finetune_x", "finetune_y", "spare_x")
 
 
 class RunError(UserError):

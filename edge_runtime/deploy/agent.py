@@ -3,8 +3,9 @@
 It runs before edgenn is installed on the device, so it imports nothing but the standard library and
 is sent whole as ``python3 -c SOURCE COMMAND ARGS`` (no file to copy first). Commands:
 
-- ``probe DIR``: architecture, OS, Python, free disk at DIR, board, whether ``python3 -m venv`` works.
-- ``hashes DIR``: reads a JSON list of paths relative to DIR on stdin, prints ``{path: sha256 or null}``.
+- ``probe DIR``: architecture, OS, Python, free disk at DIR, board, whether ``python3 -m venv`` works,
+  whether DIR's venv exists and what DIR/installed.txt says; with a JSON list of paths relative to DIR on
+  stdin, also ``hashes``: ``{path: sha256 or null}`` (one connection answers all the workstation asks).
 - ``receive DIR``: reads files from stdin as ``{"path", "size", "sha256"}`` header lines each followed by
   the bytes; writes each to ``path.partial``, re-reads it from disk, and renames it into place only when
   its sha256 matches: a file on the device is either the verified new one or the old one, never half.
@@ -50,8 +51,8 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def probe(root: str) -> dict:
-    """What the workstation needs to know before copying anything."""
+def probe(root: str, paths: list) -> dict:
+    """What the workstation needs to know before copying anything, and the sha256 of ``paths`` here."""
     existing = os.path.abspath(root)
     while not os.path.isdir(existing):
         existing = os.path.dirname(existing)
@@ -67,7 +68,8 @@ def probe(root: str) -> dict:
     return {"arch": platform.machine(), "os": release.get("PRETTY_NAME", platform.system()).strip('"'),
             "python": platform.python_version(), "free_bytes": shutil.disk_usage(existing).free,
             "board": _read("/proc/device-tree/model") or None, "cpu": cpu, "hostname": platform.node(),
-            "venv": venv}
+            "venv": venv, "venv_exists": os.path.isfile(os.path.join(root, "venv", "bin", "python")),
+            "installed": _read(os.path.join(root, "installed.txt")) or None, "hashes": hashes(root, paths)}
 
 
 def _inside(root: str, relative: str) -> str:
@@ -148,15 +150,13 @@ def guard(argv: list) -> int:
 def main(argv: list) -> int:
     if argv[:1] == ["guard"] and argv[1:2] == ["--"]:
         return guard(argv[2:])
-    if len(argv) != 2 or argv[0] not in ("probe", "hashes", "receive"):
-        print(f"usage: agent probe|hashes|receive DIR, or guard -- CMD; received {argv!r}", file=sys.stderr)
+    if len(argv) != 2 or argv[0] not in ("probe", "receive"):
+        print(f"usage: agent probe|receive DIR, or guard -- CMD; received {argv!r}", file=sys.stderr)
         return BAD_REQUEST
     command, root = argv
     try:
         if command == "probe":
-            answer = probe(root)
-        elif command == "hashes":
-            answer = hashes(root, json.loads(sys.stdin.buffer.read()))
+            answer = probe(root, json.loads(sys.stdin.buffer.read() or b"[]"))
         else:
             answer = receive(root, sys.stdin.buffer)
     except OSError as exc:

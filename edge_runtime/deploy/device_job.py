@@ -81,12 +81,13 @@ class DeviceJob:
         self.payload, self.config, self.report = payload, config, report
         self.root = remote_root(config.remote_dir)
         self.outcome = Outcome(destination)
+        self.remote: dict = {}  # what the probe found: hashes of our files, venv, installed.txt
 
     # --- plumbing -------------------------------------------------------------------------------------
     def path(self, relative: str) -> str:
         return f"{self.root}/{relative}"
 
-    def ssh(self, argv: list[str], *, what: str, guarded: bool = False, ok_codes=(0,), **kwargs) -> Completed:
+    def ssh(self, argv: list[str], *, what: str, guarded: bool = False, **kwargs) -> Completed:
         if guarded:
             argv = [self.config.remote_python, "-c", AGENT_SOURCE, "guard", "--", *argv]
         done = self.conn.run(argv, hold_stdin=guarded, **kwargs)
@@ -95,7 +96,7 @@ class DeviceJob:
             raise StepFailed(f"{reason} ({what})")
         if done.returncode < 0:
             raise StepFailed(f"interrupted ({what})")
-        if done.returncode not in ok_codes:
+        if done.returncode:
             full = "disk full on the device: " if "No space left on device" in done.stderr else ""
             raise StepFailed(f"{full}{what} failed (exit code {done.returncode}): {_last_line(done.stderr)}")
         return done
@@ -118,8 +119,11 @@ class DeviceJob:
 
     # --- the steps -----------------------------------------------------------------------------------
     def probe(self) -> str:
-        facts = json.loads(self.agent("probe", what="probe").stdout)
+        paths = json.dumps([f.remote for f in self.payload.files()]).encode()
+        facts = json.loads(self.agent("probe", what="probe", data=paths).stdout)
+        self.remote = {k: facts.pop(k) for k in ("hashes", "venv_exists", "installed")}
         self.outcome.probe = facts
+        self.payload = self.payload.for_device(facts["arch"], facts["python"])
         version = tuple(int(p) for p in facts["python"].split(".")[:2])
         what = ", ".join(filter(None, [facts["arch"], facts["os"], f"Python {facts['python']}",
                                        f"{_size(facts['free_bytes'])} free", facts.get("board")]))
@@ -129,9 +133,7 @@ class DeviceJob:
 
     def copy(self) -> str:
         files = self.payload.files()
-        remote = json.loads(self.agent("hashes", what="hash remote files",
-                                       data=json.dumps([f.remote for f in files]).encode()).stdout)
-        send = [f for f in files if remote.get(f.remote) != f.sha256]
+        send = [f for f in files if self.remote["hashes"].get(f.remote) != f.sha256]
         size = sum(f.size for f in send)
         free = (self.outcome.probe or {}).get("free_bytes")
         if free is not None and size > free:
@@ -165,7 +167,7 @@ class DeviceJob:
 
     def install(self) -> str:
         python = self.path(f"{VENV}/bin/python")
-        created = self.ssh(["test", "-x", python], what="look for the venv", ok_codes=(0, 1)).returncode == 1
+        created = not self.remote["venv_exists"]
         if created:
             if not (self.outcome.probe or {}).get("venv", True):
                 raise StepFailed(f"{self.config.remote_python} -m venv does not work on the device: install "
@@ -175,8 +177,7 @@ class DeviceJob:
                      what="create the venv", guarded=True)
             self.ssh([python, "-m", "ensurepip", "--default-pip"], what="install pip into the venv", guarded=True)
         key = self.payload.install_key()
-        current = self.ssh(["cat", self.path(INSTALLED)], what="read installed.txt", ok_codes=(0, 1))
-        if not created and current.returncode == 0 and current.stdout.decode() == key:
+        if not created and self.remote["installed"] == key.strip():
             return "venv up to date (the same wheels are installed)"
         wheel = self.path(self.payload.wheel.remote)
         index = ["--no-index", "--find-links", self.path(WHEELS)] if self.config.offline else []

@@ -51,9 +51,40 @@ class Payload:
     def files(self) -> list[LocalFile]:
         return [self.wheel, *self.wheelhouse, *(f for b in self.bundles for f in b.files)]
 
+    def for_device(self, arch: str, python: str) -> Payload:
+        """Only the wheelhouse wheels this device can install (a mixed fleet shares one wheelhouse)."""
+        fits = tuple(f for f in self.wheelhouse if wheel_fits(f.path.name, arch, python))
+        return Payload(self.wheel, fits, self.bundles)
+
     def install_key(self) -> str:
         """What installed.txt records: the wheels' hashes (a change in any means install again)."""
         return "\n".join(sorted(f"{f.sha256}  {f.remote}" for f in (self.wheel, *self.wheelhouse))) + "\n"
+
+
+#: platform.machine() -> the architecture name in wheel platform tags
+WHEEL_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}
+
+
+def wheel_fits(name: str, arch: str, python: str) -> bool:
+    """Whether a wheel's file-name tags (PEP 427: python-abi-platform) allow a device with this
+    ``platform.machine()`` and Python version: platform ``any`` or one naming the architecture, and a
+    Python tag ``py3``, the device's ``cpXY``, or ``cpXY`` with the stable ABI (abi3) up to the device's."""
+    parts = name.removesuffix(".whl").split("-")
+    if len(parts) < 5:
+        return False
+    pythons, abi, platforms = parts[-3:]
+    machine = WHEEL_ARCH.get(arch.lower(), arch.lower())
+    if platforms != "any" and not any(p.endswith(f"_{machine}") or p == machine for p in platforms.split(".")):
+        return False
+    major, minor = (int(v) for v in python.split(".")[:2])
+    for tag in pythons.split("."):
+        if tag == f"py{major}":
+            return True
+        version = tag.removeprefix("cp")
+        if tag.startswith("cp") and version[:1] == str(major) and version[1:].isdigit():
+            if int(version[1:]) == minor or (abi == "abi3" and int(version[1:]) <= minor):
+                return True
+    return False
 
 
 def bundle_files(path: Path) -> Bundle:

@@ -90,6 +90,7 @@ def result_row(run: dict, result: dict) -> dict:
         "precision": result["precision"], "backend": result["backend"], "threads": result["threads"],
         "size_bytes": result["size_bytes"], "params": result.get("params"), "macs": result.get("macs"),
         "accuracy": result.get("accuracy"), "agreement": result.get("agreement"),
+        "agreement_samples": result.get("agreement_samples"),
         "accuracy_samples": result.get("accuracy_samples"), "dataset": run["bundle"].get("dataset"),
         # higher is better only for classification accuracy; a regression metric is shown, not ranked
         "score": result.get("accuracy") if run["bundle"].get("task") != "regression" else None,

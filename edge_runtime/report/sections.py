@@ -35,16 +35,28 @@ def _ci(r: dict) -> str:
     return "\u00b1" + fmt.us(max(r["p50_us"] - lo, hi - r["p50_us"]))
 
 
+def _agreement_head(count: int | None) -> str:
+    """The agreement column names its sample count once when every row has the same one."""
+    return "Agreement with float" + (f" ({count:,} samples)" if count else "")
+
+
+def _agreement_cell(r: dict, one_count: int | None) -> str:
+    count = r.get("agreement_samples")
+    return fmt.fraction(r["agreement"]) + (f" (n={count:,})" if count and not one_count else "")
+
+
 def _result_table(rows: list[dict]) -> Table:
     """The main comparison, one row per model, backend and threads; narrow enough for a 1280 px page."""
     show_agreement = any(r["agreement"] is not None for r in rows)
+    counts = {r.get("agreement_samples") for r in rows if r["agreement"] is not None}
+    one_agreement_count = counts.pop() if len(counts) == 1 else None
     show_run = repeated(rows)
     estimates_only = all(r["energy_label"] in ("estimate", None) for r in rows)
     threads = {r["threads"] for r in rows}
     one_count = threads.pop() if len(threads) == 1 else None
     backend_column = "Backend" if one_count is None else f"Backend ({one_count} thread{'s' * (one_count > 1)})"
     columns = (["Run"] if show_run else []) + [
-        "Model", backend_column, "Size", "MACs", "Accuracy (samples)"] + (["Agreement"] if show_agreement else []) + [
+        "Model", backend_column, "Size", "MACs", "Accuracy (samples)"] + ([_agreement_head(one_agreement_count)] if show_agreement else []) + [
         "p50 \u00b5s", "95% CI", "p99 \u00b5s", "Pre-processing share", "Inference p50 \u00b5s",
         "p50 vs fp32", "CPU \u00b5s per inference", "Energy \u00b5J per inference" + (" (estimate)" if estimates_only else ""),
         "Verdict"]
@@ -57,7 +69,7 @@ def _result_table(rows: list[dict]) -> Table:
         table_rows.append(([r["run"]] if show_run else []) + [
             model_label(r), r["backend"] if one_count else f"{r['backend']} \u00d7{r['threads']}",
             fmt.size(r["size_bytes"]), fmt.count(r["macs"]), fmt.accuracy(r["accuracy"], r["accuracy_samples"])] + (
-            [fmt.fraction(r["agreement"])] if show_agreement else []) + [
+            [_agreement_cell(r, one_agreement_count)] if show_agreement else []) + [
             fmt.us(r["p50_us"]), _ci(r), fmt.us(r["p99_us"]), fmt.percent(r["preprocess_share"]),
             fmt.us(r["inference_p50_us"]), DASH if r["vs_fp32"] is None else f"{r['vs_fp32']:.2f}x",
             fmt.us(r["cpu_us"]), energy, _verdict_cell(r)])

@@ -7,15 +7,18 @@ key and ``StrictHostKeyChecking yes``. Servers are ended by their pid. Traffic n
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SSHD = Path("/usr/sbin/sshd")
+REPO = Path(__file__).resolve().parents[3]
 
 
 def free_port() -> int:
@@ -75,7 +78,7 @@ class Sshd:
             self.proc.wait(10)
 
 
-def start_sshd(root: Path, authorized_keys: Path, home: Path | None = None) -> Sshd:
+def start_sshd(root: Path, authorized_keys: Path, home: Path | None = None, cpu: int | None = None) -> Sshd:
     """Start ``sshd -D`` on a free loopback port with a fresh host key; wait until it accepts connections.
 
     Sessions get HOME=``home`` (default ``root/home``): each device its own ``~/edgenn`` although we are
@@ -96,7 +99,8 @@ def start_sshd(root: Path, authorized_keys: Path, home: Path | None = None) -> S
             "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "AllowTcpForwarding no",
             "X11Forwarding no", "LogLevel VERBOSE", f"SetEnv HOME={home}", ""]))
         log = root / "sshd.log"
-        proc = subprocess.Popen([str(SSHD), "-D", "-f", str(config), "-E", str(log)])
+        pin = ["taskset", "-c", str(cpu)] if cpu is not None else []  # a board of its own: one core
+        proc = subprocess.Popen([*pin, str(SSHD), "-D", "-f", str(config), "-E", str(log)])
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and proc.poll() is None:
             try:
@@ -110,9 +114,89 @@ def start_sshd(root: Path, authorized_keys: Path, home: Path | None = None) -> S
     raise RuntimeError(f"sshd did not start; its log: {log.read_text() if log.exists() else '(none)'}")
 
 
+def edge_wheelhouse(root: Path) -> Path:
+    """``root/wheels``: the edge extra's wheels for this Python (pip download, from the local cache), without
+    an edgenn wheel (deploy builds its own)."""
+    from edge_runtime.deploy.wheel import build_wheel
+
+    wheel = build_wheel(root / "build")
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "-d",
+                    str(root / "wheels"), "-c", str(REPO / "constraints.txt"), f"{wheel}[edge]"],
+                   check=True, timeout=600, capture_output=True)
+    (root / "wheels" / wheel.name).unlink()
+    return root / "wheels"
+
+
 def host_entry(alias: str, port: int, identity: Path, known_hosts: Path) -> str:
     """An ssh_config block for one device alias: its port, key and known_hosts; no agent, no system files."""
     return "\n".join([
         f"Host {alias}", "  HostName 127.0.0.1", f"  Port {port}", "  User root", f"  IdentityFile {identity}",
         "  IdentitiesOnly yes", "  IdentityAgent none", f"  UserKnownHostsFile {known_hosts}",
         "  GlobalKnownHostsFile /dev/null", "  LogLevel ERROR", ""])
+
+
+@dataclass
+class Fleet:
+    root: Path
+    config: Path
+    known_hosts: Path
+    user_key: Path
+    authorized_keys: Path
+    devices: dict[str, Sshd] = field(default_factory=dict)
+
+    def add_device(self, alias: str, home: Path | None = None, cpu: int | None = None) -> Sshd:
+        """Start another sshd, trust its host key and give it an alias (``home`` shares a device's; ``cpu``
+        pins it and all it runs to one core)."""
+        server = start_sshd(self.root / alias, self.authorized_keys, home, cpu)
+        self.devices[alias] = server
+        with self.known_hosts.open("a") as f:
+            f.write(server.known_hosts_line() + "\n")
+        with self.config.open("a") as f:
+            f.write(host_entry(alias, server.port, self.user_key, self.known_hosts))
+        return server
+
+    @classmethod
+    def create(cls, root: Path, pin: bool = False) -> Fleet:
+        """dev-a and dev-b, plus aliases that fail: closed, wrong-key, changed-key, unknown-host."""
+        root.mkdir(parents=True, exist_ok=True)
+        user_key, stranger = root / "id_user", root / "id_stranger"
+        authorized = root / "authorized_keys"
+        authorized.write_text(keygen(user_key) + "\n")
+        keygen(stranger)
+        fleet = cls(root, root / "ssh_config", root / "known_hosts", user_key, authorized)
+        fleet.config.write_text("")
+        fleet.known_hosts.write_text("")
+        try:
+            a = fleet.add_device("dev-a", cpu=0 if pin else None)
+            fleet.add_device("dev-b", cpu=1 if pin else None)
+            (root / "known_hosts_changed").write_text(a.known_hosts_line(keygen(root / "other_host_key")) + "\n")
+            (root / "known_hosts_empty").write_text("")
+            with fleet.config.open("a") as f:
+                f.write(host_entry("closed", free_port(), user_key, fleet.known_hosts))
+                f.write(host_entry("wrong-key", a.port, stranger, fleet.known_hosts))
+                f.write(host_entry("changed-key", a.port, user_key, root / "known_hosts_changed"))
+                f.write(host_entry("unknown-host", a.port, user_key, root / "known_hosts_empty"))
+        except BaseException:
+            fleet.stop()
+            raise
+        return fleet
+
+    def stop(self) -> None:
+        for server in self.devices.values():
+            server.stop()
+
+    def deploy(self, *args: str, bench: list[str] | None = None, timeout: float = 600) -> tuple[int, str, dict]:
+        """Run ``edgenn deploy`` as a user would; returns exit code, output and the --json record."""
+        record = self.root / f"deploy-{time.monotonic_ns()}.json"
+        done = subprocess.run(self.command(*args, "--json", str(record), bench=bench), cwd=self.root, env=self.env(),
+                              capture_output=True, text=True, timeout=timeout)
+        data = json.loads(record.read_text()) if record.exists() else {}
+        return done.returncode, done.stdout + done.stderr, data
+
+    def command(self, *args: str, bench: list[str] | None = None) -> list[str]:
+        return [sys.executable, "-m", "pipelines.cli", "deploy", "--ssh-config", str(self.config), *args,
+                *([] if bench is None else ["--bench", *bench])]
+
+    @staticmethod
+    def env() -> dict:
+        return {**os.environ, "PYTHONPATH": str(REPO)}

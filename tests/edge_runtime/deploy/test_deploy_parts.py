@@ -13,6 +13,7 @@ import zipfile
 import pytest
 
 from edge_runtime.deploy.device_job import AGENT_SOURCE, remote_root
+from edge_runtime.deploy.payload import wheel_fits
 from edge_runtime.deploy.ssh import check_destination, remote_command, ssh_failure
 from edge_runtime.deploy.wheel import build_wheel
 from edge_runtime.errors import UserError
@@ -71,8 +72,9 @@ def test_the_agent_writes_only_verified_files_inside_its_directory(tmp_path):
     done = _agent("receive", str(tmp_path), data=_frame("a/b.bin", b"hello") + _frame("c.bin", b"x" * 3))
     assert done.returncode == 0 and json.loads(done.stdout) == {"files": 2, "bytes": 8}
     assert (tmp_path / "a/b.bin").read_bytes() == b"hello"
-    hashes = json.loads(_agent("hashes", str(tmp_path), data=b'["a/b.bin", "missing"]').stdout)
-    assert hashes == {"a/b.bin": hashlib.sha256(b"hello").hexdigest(), "missing": None}
+    probe = json.loads(_agent("probe", str(tmp_path), data=b'["a/b.bin", "missing"]').stdout)
+    assert probe["hashes"] == {"a/b.bin": hashlib.sha256(b"hello").hexdigest(), "missing": None}
+    assert probe["venv_exists"] is False and probe["installed"] is None and probe["free_bytes"] > 0
 
     bad = _agent("receive", str(tmp_path), data=_frame("a/b.bin", b"HELLO", sha256=hashlib.sha256(b"hello").hexdigest()))
     assert bad.returncode == 4 and b"sha256 mismatch" in bad.stderr
@@ -87,3 +89,16 @@ def test_bad_deploy_arguments_end_with_one_line_and_exit_2(tmp_path, capsys):
     assert main(["deploy", "pi@host", "--bundle", str(tmp_path / "missing")]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 3 and all(line.startswith("edgenn deploy: error: Expected") for line in errors)
+
+
+def test_each_device_gets_only_the_wheels_of_its_architecture_and_python():
+    """One wheelhouse for a mixed fleet: a Pi (aarch64, 3.11), a Jetson (aarch64, 3.10), this x86 machine."""
+    wheels = {"onnxruntime-1.31.1-cp311-cp311-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl": {"pi"},
+              "onnxruntime-1.23.2-cp310-cp310-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl": {"jetson"},
+              "onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl": {"x86"},
+              "protobuf-7.36.2-cp310-abi3-manylinux2014_aarch64.whl": {"pi", "jetson"},
+              "protobuf-7.36.2-cp312-abi3-manylinux2014_x86_64.whl": set(),  # needs 3.12+
+              "flatbuffers-25.12.19-py2.py3-none-any.whl": {"pi", "jetson", "x86"}}
+    devices = {"pi": ("aarch64", "3.11.2"), "jetson": ("aarch64", "3.10.12"), "x86": ("x86_64", "3.11.7")}
+    for name, fits in wheels.items():
+        assert {d for d, (arch, python) in devices.items() if wheel_fits(name, arch, python)} == fits, name

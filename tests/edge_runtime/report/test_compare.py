@@ -73,6 +73,21 @@ def test_a_ratio_inside_the_confidence_intervals_is_a_tie_not_slower():
     assert [r["model_id"] for r in verdict["slower_than_fp32"]] == ["onnx-dynamic"]
 
 
+def test_agreement_with_float_carries_its_sample_count():
+    from edge_runtime.report.sections import results_sections
+
+    run = x86_run()
+    for r, (agree, n) in zip(run["results"], [(1.0, 3000), (0.99, 3000), (1.0, 3000), (0.98, 3000), (0.99, 3000)],
+                             strict=True):
+        r.update(agreement=agree, agreement_samples=n)
+    (section,) = results_sections(merge([run]))
+    assert [b for b in section.blocks if "Agreement with float (3,000 samples)" in (getattr(b, "columns", None) or [])]
+    run["results"][0]["agreement_samples"] = 60  # counts differ: each cell says its own
+    (section,) = results_sections(merge([run]))
+    table = next(b for b in section.blocks if "Agreement with float" in (getattr(b, "columns", None) or []))
+    assert any("(n=60)" in cell for row in table.rows for cell in row)
+
+
 def test_an_older_bench_file_s_mac_figure_reads_as_a_lower_bound_never_as_the_estimate():
     run = x86_run()
     power = run["results"][0]["power"]
