@@ -4,8 +4,9 @@
     .venv/bin/python benchmarks/export.py RUN_DIR [RUN_DIR...]  # or export existing runs
 
 Per variant and format: size, gzip size, ratio to the same format's fp32, accuracy on the run's
-test split and its difference to the Keras float model, top-1 agreement with the Keras model it
-came from, conversion time (plus the tfmot fine-tuning time of its source). Then the issue's goals:
+test split and its difference to the Keras float model, fidelity (top-1 agreement with the Keras
+model it came from, the export threshold), agreement with the float Keras model, the validation
+sample count and verdict, conversion time (plus the tfmot fine-tuning time of its source). Then the issue's goals:
 every int8 artifact within 0.3 accuracy points of the float model and >= 3.5x smaller than fp32;
 pruned-int8 >= 2.5x smaller than int8 after gzip.
 """
@@ -53,7 +54,9 @@ def rows(manifest: dict) -> list[dict]:
             "ratio_fp32": fp32["size_bytes"] / m["size_bytes"],
             "gzip_ratio_int8": int8["gzip_bytes"] / m["gzip_bytes"] if int8 else None,
             "accuracy": m["accuracy"]["value"], "delta_points": 100 * (m["accuracy"]["value"] - float_accuracy),
-            "agreement": m["validation"]["top1_agreement"], "convert_s": m["conversion_seconds"],
+            "fidelity": m["validation"]["top1_agreement"], "agreement": m["float_agreement"]["top1_agreement"],
+            "samples": m["validation"]["samples"], "verdict": m["validation"]["verdict"],
+            "convert_s": m["conversion_seconds"],
             "finetune_s": sources.get(source, {}).get("seconds", 0.0), "sparsity": m["analysis"].get("sparsity", 0.0),
         })
     return table
@@ -78,12 +81,13 @@ def print_table(name: str, manifest: dict, table: list[dict], seconds: float) ->
     print(f"\n## {name}: Keras float accuracy {keras['reference_value']:.4f} on {keras['samples']} test samples "
           f"(export {seconds:.0f} s)\n")
     print("| model | precision | size | gzip | x smaller than fp32 | gzip x vs int8 | accuracy | vs float (pts) "
-          "| agreement | convert s | fine-tune s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| fidelity | agreement w/ float | samples | validation | convert s | fine-tune s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
     for r in table:
         gz = "-" if r["gzip_ratio_int8"] is None else f"{r['gzip_ratio_int8']:.2f}"
         print(f"| {r['id']} | {r['precision']} | {r['size']:,} | {r['gzip']:,} | {r['ratio_fp32']:.2f} | {gz} "
-              f"| {r['accuracy']:.4f} | {r['delta_points']:+.2f} | {r['agreement']:.4f} | {r['convert_s']:.2f} "
+              f"| {r['accuracy']:.4f} | {r['delta_points']:+.2f} | {r['fidelity']:.4f} | {r['agreement']:.4f} "
+              f"| {r['samples']:,} | {r['verdict']} | {r['convert_s']:.2f} "
               f"| {r['finetune_s']:.1f} |")
 
 

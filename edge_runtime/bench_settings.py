@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 
 from edge_runtime.errors import ConfigError
 
+#: shortest sustained-mode window: below it a timeline point holds one inference and the
+#: thermal reads dominate (``--window 0`` gave one point per inference)
+MIN_WINDOW_S = 0.1
+
 
 @dataclass
 class BenchSettings:
@@ -19,7 +23,7 @@ class BenchSettings:
     #: run for this many seconds instead of ``runs`` (sustained mode: prints and records latency and
     #: temperature per window; throttling only with evidence, else the latency drift; e.g. 600)
     duration_s: float | None = None
-    window_s: float = 1.0  # sustained mode: seconds per timeline point
+    window_s: float = 1.0  # sustained mode: seconds per timeline point (at least MIN_WINDOW_S)
     threads: tuple[int, ...] = (1,)  # thread counts to run, one result each
     batch: int = 1  # samples per inference
     #: measure energy where a sensor exists (MLPerf Tiny shape: energy_windows windows of
@@ -41,3 +45,6 @@ class BenchSettings:
             raise ConfigError(f"Expected thread counts >= 1. Received: threads={self.threads!r}")
         if not isinstance(self.batch, int) or self.batch < 1:
             raise ConfigError(f"Expected batch >= 1. Received: batch={self.batch!r}")
+        if not (isinstance(self.window_s, (int, float)) and MIN_WINDOW_S <= self.window_s < float("inf")):
+            raise ConfigError(f"Expected a timeline window of at least {MIN_WINDOW_S} s (each point needs several "
+                              f"inferences and a temperature reading). Received: window={self.window_s!r}")

@@ -68,6 +68,12 @@ class Bundle:
     def input_spec(self) -> dict | None:
         return self.manifest.get("input")
 
+    @property
+    def source_run(self) -> dict | None:
+        """The manifest's ``source_run`` ({"name", "path", "relative"}); None when the bundle does not
+        record one (bare models, bundles written before the field): the run is then unknown."""
+        return self.manifest.get("source_run")
+
     def models_for(self, backend: str | None = None) -> list[dict]:
         """The manifest entries ``backend`` can run, in manifest order (every one for None)."""
         if backend is None:
@@ -118,16 +124,7 @@ class Bundle:
 
     def host_pipeline(self, model: dict):
         """What the host still runs for ``model``: the steps after its ``in_model_ops`` (None: nothing)."""
-        if self.pipeline is None:
-            return None
-        from edge_runtime.manifest import in_model_ops
-        from edge_runtime.preprocess import Pipeline
-
-        done = len(in_model_ops(model))
-        if done == 0:
-            return self.pipeline
-        rest = self.pipeline.steps[done:]
-        return Pipeline(rest) if rest else None
+        return host_pipeline(self.pipeline, model)
 
     def _verify_external_data(self, rel: str) -> None:
         """Every external-data file an ONNX model names is checked like any other bundle file."""
@@ -159,6 +156,23 @@ class Bundle:
     def __repr__(self) -> str:
         kind = "bare model" if self.bare else "bundle"
         return f"Bundle({str(self.source)!r}, {kind}, models={self.model_ids})"
+
+
+def host_pipeline(pipeline, model: dict):
+    """The part of ``pipeline`` the host runs for ``model``: the steps after its ``in_model_ops`` (None: nothing).
+
+    Export validation builds its Session with this too, so it runs what the device runs.
+    """
+    if pipeline is None:
+        return None
+    from edge_runtime.manifest import in_model_ops
+    from edge_runtime.preprocess import Pipeline
+
+    done = len(in_model_ops(model))
+    if done == 0:
+        return pipeline
+    rest = pipeline.steps[done:]
+    return Pipeline(rest) if rest else None
 
 
 def open_bundle(path: str | Path, *, probe: bool | None = None) -> Bundle:

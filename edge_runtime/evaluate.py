@@ -2,8 +2,11 @@
 
 Raw images that do not already have the manifest's input shape are converted the way a device
 converts a decoded image (:func:`edge_runtime.images.to_raw`: colour mode, then resize). Every
-model sees the same samples; top-1 agreement with the first model is reported beside accuracy so
-a quantized variant's loss shows against its float sibling.
+model sees the same samples; top-1 agreement with the bundle's float model (the first fp32 model
+evaluated, else the first model) is measured beside accuracy, so a quantized variant's loss shows
+against its float sibling. The export's own figures are shown beside it, labelled, with their count:
+fidelity (agreement with the Keras model the artifact was converted from) and agreement with the
+trained float Keras model (:mod:`edge_runtime.validation`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import time
 
 import numpy as np
 
+from edge_runtime import validation as read
 from edge_runtime.errors import DataError
+from edge_runtime.metrics import agreement, classification_metrics, regression_metrics
 from edge_runtime.report import fmt
 from edge_runtime.tables import format_table
 
@@ -47,18 +52,14 @@ def label_mapping(dataset_labels: list[str], bundle_labels: list[str]) -> np.nda
     return np.array([bundle_labels.index(name) for name in dataset_labels])
 
 
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> np.ndarray:
-    """Counts with rows = true class, columns = predicted class."""
-    matrix = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(matrix, (y_true, y_pred), 1)
-    return matrix
-
-
-def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict:
-    err = pred.reshape(-1) - y.reshape(-1)
-    total = float(((y - y.mean()) ** 2).sum())
-    return {"mae": float(np.abs(err).mean()), "rmse": float(np.sqrt((err ** 2).mean())),
-            "r2": float(1.0 - (err ** 2).sum() / total) if total > 0 else None}
+def export_figures(model: dict) -> dict | None:
+    """What the export measured for ``model``: fidelity to its source, agreement with float, count, verdict."""
+    if not model.get("validation"):
+        return None
+    agree = read.float_agreement(model)
+    return {"fidelity": read.fidelity(model), "fidelity_reference": model["validation"]["reference"],
+            "float_agreement": agree["top1_agreement"] if agree else None,
+            "samples": model["validation"]["samples"], "verdict": read.verdict(model)}
 
 
 def run_model(session, x_raw: np.ndarray, batch: int = BATCH) -> tuple[np.ndarray, float]:
@@ -85,7 +86,7 @@ def evaluate(bundle, x_raw: np.ndarray, y: np.ndarray, model_ids: list[str], bac
         mapping = label_mapping(dataset_labels, labels)
         if mapping is not None:
             y = mapping[y]
-    results, reference = [], None
+    results, predictions = [], {}
     for model_id in model_ids:
         model = bundle.model(model_id, backend)
         session = bundle.session(model["id"], backend, threads, **(options_for(model) if options_for else {}))
@@ -93,27 +94,30 @@ def evaluate(bundle, x_raw: np.ndarray, y: np.ndarray, model_ids: list[str], bac
         entry = {"model_id": model["id"], "variant": model["variant"], "precision": model["precision"],
                  "backend": session.backend_name, "size_bytes": model["size_bytes"],
                  "samples": int(len(x)), "us_per_sample": round(us_per_sample, 2)}
+        entry["export"] = export_figures(model)
         if task == "classification":
-            pred = outputs.argmax(axis=1)
-            if reference is None:
-                reference = pred
-            entry.update(accuracy=float((pred == y).mean()),
-                         agreement_with_first=float((pred == reference).mean()),
-                         confusion=confusion_matrix(y, pred, len(labels)).tolist())
+            metrics = classification_metrics(y, outputs, labels)
+            predictions[model["id"]] = outputs
+            entry.update(accuracy=metrics["accuracy"], confusion=metrics["confusion_matrix"])
         else:
-            entry.update(regression_metrics(y.astype(np.float64), outputs.astype(np.float64)))
+            metrics = regression_metrics(y, outputs)
+            entry.update(mae=metrics["mae"], rmse=metrics["rmse"], r2=metrics["r2"])
         results.append(entry)
+    reference = next((r for r in results if r["precision"] == "fp32"), results[0])["model_id"]
+    for entry in results:
+        if task == "classification":
+            entry["agreement"] = agreement(predictions[entry["model_id"]], predictions[reference])
     return {"kind": "edgenn-evaluate", "bundle": bundle.name, "task": task, "labels": labels,
-            "samples": int(len(x)), "reference_model": results[0]["model_id"], "results": results}
+            "samples": int(len(x)), "reference_model": reference, "results": results}
 
 
 def table(result: dict) -> str:
-    """One line per model: accuracy (or MAE/RMSE/R2), agreement with the first model, time, size."""
+    """One line per model: accuracy (or MAE/RMSE/R2), agreement with the float model here and at export, time, size."""
     if result["task"] == "classification":
         head = ("model", "backend", "precision", "accuracy", f"agree w/ {result['reference_model']}",
-                "us/sample", "size")
-        rows = [(r["model_id"], r["backend"], r["precision"], f"{r['accuracy']:.4f}",
-                 f"{r['agreement_with_first']:.4f}", f"{r['us_per_sample']:.1f}", fmt.size(r['size_bytes']))
+                "export: fidelity", "w/ keras:float", "samples", "us/sample", "size")
+        rows = [(r["model_id"], r["backend"], r["precision"], f"{r['accuracy']:.4f}", f"{r['agreement']:.4f}",
+                 *_export_cells(r.get("export")), f"{r['us_per_sample']:.1f}", fmt.size(r['size_bytes']))
                 for r in result["results"]]
     else:
         head = ("model", "backend", "precision", "MAE", "RMSE", "R2", "us/sample", "size")
@@ -121,6 +125,13 @@ def table(result: dict) -> str:
                  "-" if r["r2"] is None else f"{r['r2']:.4f}", f"{r['us_per_sample']:.1f}",
                  fmt.size(r['size_bytes'])) for r in result["results"]]
     return "\n".join(format_table(head, rows))
+
+
+def _export_cells(export: dict | None) -> tuple[str, str, str]:
+    if not export:
+        return "-", "-", "-"
+    fig = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
+    return fig(export["fidelity"]), fig(export["float_agreement"]), f"{export['samples']:,} {export['verdict']}"
 
 
 def confusion_text(entry: dict, labels: list[str]) -> str:

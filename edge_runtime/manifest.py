@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -101,18 +102,26 @@ def read_manifest(bundle_dir: str | Path) -> dict:
     return manifest
 
 
-def parse_json(data: bytes | str, name: str | Path) -> Any:
-    """JSON from untrusted bytes: one BundleError naming ``name`` for bad UTF-8, syntax, nesting or NaN."""
+def parse_json(data: bytes | str, name: str | Path, error: type[Exception] = BundleError) -> Any:
+    """JSON from untrusted bytes: one ``error`` naming ``name`` for bad UTF-8, syntax, nesting, NaN or
+    a number that overflows to infinity (``1e400``)."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return json.loads(text, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
-        raise BundleError(f"{name}: not valid JSON ({reason})") from exc
+        raise error(f"{name}: not valid JSON ({reason})") from exc
 
 
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} overflows a float")
+    return value
 
 
 def dumps_manifest(manifest: dict) -> str:

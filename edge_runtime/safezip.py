@@ -10,8 +10,10 @@ at the budget instead of filling the disk.
 
 from __future__ import annotations
 
+import lzma
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -84,7 +86,9 @@ def open_zip(archive: str | Path, limits: Limits = Limits()) -> tuple[zipfile.Zi
     """Open and check ``archive``; the caller closes the returned ZipFile."""
     try:
         zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except FileNotFoundError as exc:
+        raise BundleError(f"{archive}: no such file") from exc
+    except _CORRUPT as exc:
         raise BundleError(f"{archive}: not a readable zip file ({exc})") from exc
     try:
         return zf, checked_members(archive, zf, limits)
@@ -127,11 +131,9 @@ def read_member(archive: str | Path, name: str, max_bytes: int, limits: Limits =
             raise BundleError(f"{archive}: no entry {name!r}") from exc
         if info.file_size > max_bytes:
             raise BundleError(f"{archive}: entry {name!r} holds {info.file_size} bytes. Expected at most {max_bytes}")
-        try:
-            with zf.open(info) as src:
-                data = src.read(max_bytes + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise BundleError(f"{archive}: entry {name!r} is corrupt ({exc})") from exc
+        src = _read(archive, info, lambda: zf.open(info))
+        with src:
+            data = _read(archive, info, lambda: src.read(max_bytes + 1))
     if len(data) > max_bytes:
         raise BundleError(f"{archive}: entry {name!r} expands beyond {max_bytes} bytes")
     return data
@@ -140,9 +142,10 @@ def read_member(archive: str | Path, name: str, max_bytes: int, limits: Limits =
 def _copy_member(archive, zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget: int) -> int:
     """Stream one entry to ``dest`` (a normal ``open``: the user's umask applies); bytes written."""
     written = 0
+    src = _read(archive, info, lambda: zf.open(info))
     try:
-        with zf.open(info) as src, open(dest, "xb") as out:
-            while chunk := src.read(_CHUNK):
+        with src, open(dest, "xb") as out:
+            while chunk := _read(archive, info, lambda: src.read(_CHUNK)):
                 written += len(chunk)
                 if written > info.file_size or written > budget:
                     raise BundleError(f"{archive}: entry {info.filename!r} expands beyond its declared "
@@ -150,8 +153,6 @@ def _copy_member(archive, zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path
                 out.write(chunk)
     except FileExistsError as exc:
         raise BundleError(f"{archive}: refusing entry {info.filename!r} (a name that occurs twice)") from exc
-    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as exc:
-        raise BundleError(f"{archive}: entry {info.filename!r} is corrupt ({exc})") from exc
     except OSError as exc:
         if exc.errno is not None and exc.errno in (28, 122):  # ENOSPC, EDQUOT
             dest.unlink(missing_ok=True)
@@ -159,3 +160,16 @@ def _copy_member(archive, zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path
         raise
     return written
 
+
+#: what zipfile and its decompressors raise on a corrupt entry (a bad offset seeks to EINVAL)
+_CORRUPT = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, ValueError, NotImplementedError, RuntimeError,
+            OSError)
+
+
+def _read(archive, info: zipfile.ZipInfo, action):
+    """``action()`` (opening or reading an entry), its corruption errors as one BundleError line."""
+    try:
+        return action()
+    except _CORRUPT as exc:
+        raise BundleError(f"{archive}: entry {info.filename!r} is corrupt ({type(exc).__name__}: "
+                          f"{str(exc)[:120]})") from exc

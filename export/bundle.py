@@ -61,13 +61,25 @@ def file_entries(root: Path) -> dict[str, dict]:
     return entries
 
 
+def source_run(run_dir: str | Path, out: str | Path) -> dict:
+    """The manifest's ``source_run``: the run's name, absolute path, and path relative to the
+    directory holding the bundle ``out`` (so a tree moved as a whole still finds its run)."""
+    run_dir = Path(run_dir).resolve()
+    try:
+        relative = Path(os.path.relpath(run_dir, Path(out).resolve().parent)).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        relative = None
+    return {"name": run_dir.name, "path": str(run_dir), "relative": relative}
+
+
 def write_bundle(out: str | Path, populate: Callable[[Path], dict], *, overwrite: bool = False,
-                 as_zip: bool = False) -> dict:
+                 as_zip: bool = False, run_dir: str | Path | None = None) -> dict:
     """Write a bundle at ``out`` atomically; return its manifest.
 
     ``populate(tmp_dir)`` writes the bundle's files into ``tmp_dir`` and returns the manifest
-    without ``files``, which is computed here from what is on disk. The finished directory is
-    read back (schema and every sha256) before it replaces anything.
+    without ``files``, which is computed here from what is on disk, nor ``source_run``, recorded
+    here from ``run_dir`` when given. The finished directory is read back (schema and every
+    sha256) before it replaces anything.
     """
     out = Path(out)
     recover(out)
@@ -77,6 +89,8 @@ def write_bundle(out: str | Path, populate: Callable[[Path], dict], *, overwrite
     open_permissions(tmp, directory=True)
     try:
         manifest = populate(tmp)
+        if run_dir is not None:
+            manifest["source_run"] = source_run(run_dir, out)
         manifest["files"] = file_entries(tmp)
         (tmp / MANIFEST_NAME).write_text(dumps_manifest(manifest), "utf-8")
         verify_files(tmp, read_manifest(tmp))

@@ -21,8 +21,9 @@ class ExportConfig:
     calibration_samples: int = 200
     #: below this many calibration samples the quantization ranges are noise: refuse
     min_calibration_samples: int = 32
-    #: validation samples compared with the Keras reference (the issue's "up to 1,000")
-    validation_samples: int = 1000
+    #: most samples compared with the Keras reference (validation split first, then training samples):
+    #: showing fp32's 0.999 agreement threshold takes 2,995 (export.validate.min_samples), int8's 0.98 149
+    validation_samples: int = 3000
     #: ONNX opset: 17 runs on onnxruntime >= 1.14, the oldest a Jetson (JetPack 5) may have
     opset: int = 17
     #: onnx-int8: per-channel weight scales (better accuracy for convolutions; ORT supports it)

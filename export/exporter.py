@@ -1,9 +1,10 @@
 """``export_run``: a finished training run -> every requested variant, validated, in one bundle.
 
 Order of work: refuse a bad output path and unknown variants before any conversion; prepare the
-preprocessed samples; build each source model once (tfmot fine-tuning is the slow part); convert,
-run the artifact in its device engine, validate it against the Keras model it came from, analyse
-it; fail listing every failed check; only then write the bundle atomically.
+samples; build each source model once (tfmot fine-tuning is the slow part); convert, load the
+artifact in the runtime's backend and Session (the device's own code path), compare it with the
+Keras model it came from (fidelity, thresholded) and with the float model (agreement), analyse it;
+fail listing every failed check; only then write the bundle atomically.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,13 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_runtime.bundle import host_pipeline
+from export import artifacts
 from export.analysis import analyse, gzip_size
 from export.artifacts import FORMATS
 from export.bundle import check_target, write_bundle
 from export.config import ExportConfig
 from export.errors import ValidationFailed
 from export.samples import ExportSamples, prepare
-from export.validate import accuracy_record, compare, thresholds_for
+from export.validate import accuracy_record, compare, float_agreement, thresholds_for
 from export.variants import ConvertInput, Variant, select
 
 #: packages whose versions are recorded in the manifest's ``tools``
@@ -96,79 +100,90 @@ class _Sources:
         return self.models[name], self.info[name]
 
 
-def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInput, preprocessing_ops: int) -> Artifact:
+def _checked(data: bytes, head: dict, sources: _Sources, info: dict, thresholds: dict[str, float],
+             reference_name: str, workdir: Path) -> dict:
+    """Load ``data`` as the device does and compare it: the entry's inputs, outputs, validation, agreement, accuracy.
+
+    ``head`` is the model's manifest record so far (``in_model_ops`` included): the Session gets the
+    host part of the run's pipeline for it, so a model that performs preprocessing itself is checked
+    like any other, on the same raw samples, against the Keras outputs in ``info`` (fed by the numpy stage).
+    """
+    samples, run, task = sources.samples, sources.run, sources.run.task
+    session = artifacts.open_session(data, head, workdir, pipeline=host_pipeline(run.pipeline, head),
+                                     input_spec=run.input)
+    outputs = artifacts.outputs(session, samples.validation_raw)
+    ins, outs = artifacts.tensors(session)
+    return {
+        "inputs": ins,
+        "outputs": outs,
+        "validation": compare(info["validation"], outputs, task=task, thresholds=thresholds,
+                              reference_name=reference_name, sources=samples.validation_sources),
+        "float_agreement": float_agreement(sources.get("float")[1]["validation"], outputs, task=task,
+                                           sources=samples.validation_sources),
+        "accuracy": accuracy_record(task, artifacts.outputs(session, samples.test_raw), samples.test_y, info["test"]),
+    }
+
+
+def _head(model_id: str, fmt: str, variant: str, precision: str, ops: list[str]) -> dict:
+    return {"id": model_id, "file": f"models/{model_id}{FORMATS[fmt].suffix}", "format": fmt, "variant": variant,
+            "precision": precision, "in_model_ops": list(ops)}
+
+
+def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInput, preprocessing_ops: int,
+              workdir: Path) -> Artifact:
     target = variant.targets[fmt]
     model, info = sources.get(variant.source)
     start = time.perf_counter()
     data = target.convert(model, inputs)
     seconds = time.perf_counter() - start
-    engine = FORMATS[fmt]
-    samples, task = sources.samples, sources.run.task
-    validation = compare(info["validation"], engine.run(data, samples.validation_x), task=task,
-                         thresholds=thresholds_for(target.precision, inputs.config.thresholds),
-                         reference_name=f"keras:{variant.source}")
-    accuracy = accuracy_record(task, engine.run(data, samples.test_x), samples.test_y, info["test"])
-    ins, outs = engine.tensors(data)
-    model_id = f"{fmt}-{variant.name}"
+    head = _head(f"{fmt}-{variant.name}", fmt, variant.name, target.precision, [])
+    checked = _checked(data, head, sources, info, thresholds_for(target.precision, inputs.config.thresholds),
+                       f"keras:{variant.source}", workdir)
     notes = [n for n in (target.notes(inputs.config), variant.description) if n]
     if info["finetune"]:
         ft = info["finetune"]
         notes.append(f"fine-tuned {ft['epochs']} epochs on {ft['samples']} samples ({ft['targets']} targets)")
     entry = {
-        "id": model_id,
-        "file": f"models/{model_id}{engine.suffix}",
-        "format": fmt,
-        "variant": variant.name,
-        "precision": target.precision,
+        **head,
         "sha256": hashlib.sha256(data).hexdigest(),
         "size_bytes": len(data),
         "gzip_bytes": gzip_size(data),
-        "inputs": ins,
-        "outputs": outs,
-        "analysis": dict(analyse(model, data, engine.ops(data), preprocessing_ops), sparsity=info["sparsity"]),
-        "validation": validation,
-        "accuracy": accuracy,
+        "analysis": dict(analyse(model, data, FORMATS[fmt].ops(data), preprocessing_ops), sparsity=info["sparsity"]),
+        **checked,
         "conversion_seconds": round(seconds, 3),
         "notes": "; ".join(notes),
-        "in_model_ops": [],
     }
-    return Artifact(model_id, data, entry)
+    return Artifact(head["id"], data, entry)
 
 
 def _in_model_artifact(variant: Variant, fmt: str, sources: _Sources, config: ExportConfig, ops: list[str],
-                       preprocessing_ops: int) -> Artifact:
+                       preprocessing_ops: int, workdir: Path) -> Artifact:
     """The raw-frame twin of ``variant`` in ``fmt``: validated against the Keras model fed by the numpy stage."""
     from export import in_model
 
     target = variant.targets[fmt]
     model, info = sources.get(variant.source)
-    engine, samples, task = FORMATS[fmt], sources.samples, sources.run.task
     thresholds = thresholds_for(target.precision, config.thresholds)
+    head = _head(f"{fmt}-{variant.name}{in_model.SUFFIX}", fmt, f"{variant.name}{in_model.SUFFIX}",
+                 target.precision, ops)
 
-    def validate(data: bytes) -> dict:
-        return compare(info["validation"], engine.run(data, samples.raw_validation_x), task=task,
-                       thresholds=thresholds, reference_name=f"keras:{variant.source} on the numpy stage")
+    def check(data: bytes) -> dict:
+        return _checked(data, head, sources, info, thresholds, f"keras:{variant.source} on the numpy stage", workdir)
 
     start = time.perf_counter()
-    data, how = in_model.convert(fmt, target.precision, model, sources.run, ops, samples.raw_representative, config,
-                                 accept=lambda d: validate(d)["passed"])
+    data, how = in_model.convert(fmt, target.precision, model, sources.run, ops, sources.samples.raw_representative,
+                                 config, accept=lambda d: check(d)["validation"]["passed"])
     seconds = time.perf_counter() - start
-    ins, outs = engine.tensors(data)
-    model_id = f"{fmt}-{variant.name}{in_model.SUFFIX}"
     wrapped = in_model.wrap(model, sources.run, len(ops), "uint8")
     entry = {
-        "id": model_id, "file": f"models/{model_id}{engine.suffix}", "format": fmt,
-        "variant": f"{variant.name}{in_model.SUFFIX}", "precision": target.precision,
+        **head,
         "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data), "gzip_bytes": gzip_size(data),
-        "inputs": ins, "outputs": outs,
-        "analysis": dict(analyse(wrapped, data, engine.ops(data), preprocessing_ops), sparsity=info["sparsity"]),
-        "validation": validate(data),
-        "accuracy": accuracy_record(task, engine.run(data, samples.raw_test_x), samples.test_y, info["test"]),
+        "analysis": dict(analyse(wrapped, data, FORMATS[fmt].ops(data), preprocessing_ops), sparsity=info["sparsity"]),
+        **check(data),
         "conversion_seconds": round(seconds, 3),
-        "notes": "; ".join(n for n in (how, variant.description) if n),
-        "in_model_ops": list(ops),
+        "notes": "; ".join(n for n in (how, target.notes(config), variant.description) if n),
     }
-    return Artifact(model_id, data, entry)
+    return Artifact(head["id"], data, entry)
 
 
 def default_out(run_dir: Path, as_zip: bool) -> Path:
@@ -185,6 +200,9 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
     config = config or ExportConfig()
     run = load_run(run_dir)
     out = Path(out) if out is not None else default_out(run.path, as_zip)
+    if as_zip and out.suffix.lower() != ".zip":  # inspect, predict and bench open a .zip by its suffix
+        out = out.with_name(out.name + ".zip")
+        log(f"writing {out} (a zipped bundle needs the .zip suffix)")
     check_target(out, overwrite)
     select(config.variants, config.formats, finetunable=True)  # unknown variants fail before TensorFlow loads
     model = run.load_model()
@@ -197,27 +215,29 @@ def export_run(run_dir: str | Path, out: str | Path | None = None, config: Expor
     from export import in_model
 
     ops = in_model.prefix(run) if config.in_model else []
-    artifacts, failures = [], []
-    for variant, fmt in pairs:
-        log(f"export {fmt}-{variant.name}")
-        made = [_artifact(variant, fmt, sources, inputs, preprocessing_ops)]
-        if ops and variant.targets[fmt].precision in in_model.PRECISIONS:
-            log(f"export {fmt}-{variant.name}{in_model.SUFFIX} ({' -> '.join(ops)} in the model)")
-            made.append(_in_model_artifact(variant, fmt, sources, config, ops, preprocessing_ops))
-        for artifact in made:
-            artifacts.append(artifact)
-            failures += [f"{artifact.id}: {f}" for f in artifact.entry["validation"]["failures"]]
+    made, failures = [], []
+    with tempfile.TemporaryDirectory(prefix="edgenn-validate-") as workdir:
+        for variant, fmt in pairs:
+            log(f"export {fmt}-{variant.name}")
+            artifacts_of_pair = [_artifact(variant, fmt, sources, inputs, preprocessing_ops, Path(workdir))]
+            if ops and variant.targets[fmt].precision in in_model.PRECISIONS:
+                log(f"export {fmt}-{variant.name}{in_model.SUFFIX} ({' -> '.join(ops)} in the model)")
+                artifacts_of_pair.append(_in_model_artifact(variant, fmt, sources, config, ops, preprocessing_ops,
+                                                            Path(workdir)))
+            for artifact in artifacts_of_pair:
+                made.append(artifact)
+                failures += [f"{artifact.id}: {f}" for f in artifact.entry["validation"]["failures"]]
     if failures:
         raise ValidationFailed(failures)
 
     def populate(tmp: Path) -> dict:
         (tmp / "models").mkdir()
-        for artifact in artifacts:
+        for artifact in made:
             (tmp / artifact.entry["file"]).write_bytes(artifact.data)
-        return _manifest(run, artifacts, run.pipeline.to_spec(tmp), sources)
+        return _manifest(run, made, run.pipeline.to_spec(tmp), sources)
 
-    manifest = write_bundle(out, populate, overwrite=overwrite, as_zip=as_zip)
-    log(f"wrote {out} ({len(artifacts)} models)")
+    manifest = write_bundle(out, populate, overwrite=overwrite, as_zip=as_zip, run_dir=run.path)
+    log(f"wrote {out} ({len(made)} models)")
     return manifest
 
 

@@ -47,32 +47,49 @@ def wrap(network, run, count: int, dtype: str):
     return in_model(network, run.pipeline, {**run.input, "dtype": dtype}, count)
 
 
+def _frames(raw: np.ndarray):
+    """A representative dataset of raw frames in their own dtype (uint8 for a uint8 model input)."""
+
+    def generate():
+        for row in raw:
+            yield [row[None, ...]]
+
+    return generate
+
+
 def _tflite_raw_int8(model, raw: np.ndarray, config: ExportConfig, keep_float: bool) -> bytes:
-    """Full-integer TFLite with a uint8 raw-frame input; ``keep_float``: the stage stays float."""
+    """Integer TFLite that takes the raw uint8 frame.
+
+    Full integer (``keep_float=False``, ``model`` with a float input): int8 throughout, the uint8
+    input quantized by the converter (scale 1 for 0..255 frames). Selective (``model`` with a uint8
+    input): the stage's tensors are denylisted in TF's quantization debugger, so they stay float and
+    only the network runs int8 (float output).
+    """
     from export.keras2tflite import _representative
-    from export.workarounds import tflite_integer_io_warning
+    from export.workarounds import (
+        set_dense_per_channel,
+        tflite_debugger_interpreter_warning,
+        tflite_integer_io_warning,
+    )
     from models.backend import tf
 
-    def converter():
-        c = tf.lite.TFLiteConverter.from_keras_model(model)
-        c.optimizations = [tf.lite.Optimize.DEFAULT]
-        c.representative_dataset = _representative(raw)
-        c.inference_input_type, c.inference_output_type = tf.uint8, tf.int8
-        c._experimental_disable_per_channel_quantization_for_dense_layers = not config.tflite_dense_per_channel
-        return c
-
+    c = tf.lite.TFLiteConverter.from_keras_model(model)
+    c.optimizations = [tf.lite.Optimize.DEFAULT]
+    set_dense_per_channel(c, config.tflite_dense_per_channel)
     with tflite_integer_io_warning():
         if not keep_float:
-            c = converter()
+            c.representative_dataset = _representative(raw)
+            c.inference_input_type, c.inference_output_type = tf.uint8, tf.int8
             c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
             return bytes(c.convert())
         names = _stage_tensors(bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert()))
-        c = converter()
+        c.representative_dataset = _frames(raw)
         c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
         options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=names)
-        debugger = tf.lite.experimental.QuantizationDebugger(converter=c, debug_dataset=_representative(raw),
-                                                             debug_options=options)
-        return bytes(debugger.get_nondebug_quantized_model())
+        with tflite_debugger_interpreter_warning():
+            debugger = tf.lite.experimental.QuantizationDebugger(converter=c, debug_dataset=_frames(raw),
+                                                                 debug_options=options)
+            return bytes(debugger.get_nondebug_quantized_model())
 
 
 def _stage_tensors(float_model: bytes) -> list[str]:
@@ -97,17 +114,17 @@ def convert(fmt: str, precision: str, network, run, ops: list[str], raw_represen
     if fmt == "tflite" and precision in ("fp32", "fp16", "dynamic"):
         return keras2tflite(wrap(network, run, count, "uint8"), precision), where
     if fmt == "tflite" and precision == "int8":
-        model = wrap(network, run, count, "float32")
         why = "gradients, angles and norms are not quantized"
         if set(ops) <= LINEAR_OPS:
             try:
-                data = _tflite_raw_int8(model, raw_representative, config, keep_float=False)
+                data = _tflite_raw_int8(wrap(network, run, count, "float32"), raw_representative, config,
+                                        keep_float=False)
                 if accept(data):
                     return data, f"{where}; quantized with the network (full integer passed validation)"
                 why = "full integer failed validation"
             except Exception as exc:  # noqa: BLE001  (the selective model below is the fallback)
                 why = f"full integer failed: {str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__}"
-        data = _tflite_raw_int8(model, raw_representative, config, keep_float=True)
+        data = _tflite_raw_int8(wrap(network, run, count, "uint8"), raw_representative, config, keep_float=True)
         return data, f"{where}; selective quantization: the classical stage stays float, the network int8 ({why})"
     if fmt == "onnx" and precision in ("fp32", "dynamic", "int8"):
         from export.keras2onnx import keras2onnx

@@ -1,8 +1,11 @@
-"""The preprocessed arrays an export needs, drawn from the run's raw ``samples.npz``.
+"""The arrays an export needs, drawn from the run's raw ``samples.npz``.
 
-The representative set (int8 calibration) comes from ``calibration_x`` (training split), the
-validation set from ``validation_x`` and the accuracy from ``test_x``/``test_y``, each passed
-through the run's fitted preprocessing pipeline, exactly as the device will see them.
+The representative set (int8 calibration) comes from ``calibration_x`` (training split). The
+validation samples are every non-test sample the run saved, up to ``validation_samples``
+(:func:`validation_pool`); how many came from each role is recorded. A small validation split is
+topped up instead of shrinking the check; the test split is never used for it. The accuracy comes
+from ``test_x``/``test_y``. Keras gets the features of the run's fitted preprocessing pipeline; the
+artifacts get the raw samples and run the pipeline themselves, as on the device.
 """
 
 from __future__ import annotations
@@ -19,16 +22,16 @@ from export.errors import ExportError
 @dataclass
 class ExportSamples:
     representative: np.ndarray
-    validation_x: np.ndarray
-    validation_y: np.ndarray
+    validation_raw: np.ndarray  # raw samples, as the device is fed them
+    validation_x: np.ndarray  # the same, preprocessed (what the Keras models see)
+    validation_sources: dict[str, int]  # split -> how many of the validation samples came from it
+    test_raw: np.ndarray
     test_x: np.ndarray
     test_y: np.ndarray
     finetune_x: np.ndarray
     finetune_y: np.ndarray | None  # None: no labels in the run; fine-tuning distils from the float model
-    #: the same samples raw, as the device feeds them (for in-model variants, ``export.in_model``)
+    #: the representative samples raw, as the device feeds them (calibrates in-model variants, ``export.in_model``)
     raw_representative: np.ndarray | None = None
-    raw_validation_x: np.ndarray | None = None
-    raw_test_x: np.ndarray | None = None
 
 
 def _raw(run, key: str) -> np.ndarray:
@@ -70,12 +73,35 @@ def representative_set(run, config: ExportConfig, model_shape: tuple) -> np.ndar
     return _preprocess(run, raw_representative_set(run, config), "calibration_x", model_shape)
 
 
+#: where validation samples come from, in this order: role in the run -> samples.npz key
+POOL = (("validation", "validation_x"), ("training", "spare_x"), ("fine-tuning", "finetune_x"),
+        ("calibration", "calibration_x"))
+
+
+def validation_pool(run, limit: int) -> tuple[np.ndarray, dict[str, int]]:
+    """Up to ``limit`` raw non-test samples and the count taken from each role.
+
+    The validation split first, then training samples no export step uses (``spare_x``), then the
+    training samples fine-tuning saw (``finetune_x``); the calibration samples are a subset of those,
+    so they are drawn only from runs without them.
+    """
+    parts, sources = [], {}
+    for role, key in POOL:
+        if key not in run.samples or (key == "calibration_x" and "finetune_x" in run.samples):
+            continue
+        take = _raw(run, key)[: limit - sum(sources.values())]
+        if len(take):
+            parts.append(take)
+            sources[role] = int(len(take))
+    return np.concatenate(parts), sources
+
+
 def prepare(run, config: ExportConfig, model_shape: tuple) -> ExportSamples:
-    """Every preprocessed array of one export, checked against the run's input and the model's input."""
-    n_val = config.validation_samples
-    raw_validation_x, raw_test_x = _raw(run, "validation_x")[:n_val], _raw(run, "test_x")
-    validation_x = _preprocess(run, raw_validation_x, "validation_x", model_shape)
-    test_x = _preprocess(run, raw_test_x, "test_x", model_shape)
+    """Every array of one export, checked against the run's input and the model's input."""
+    validation_raw, sources = validation_pool(run, config.validation_samples)
+    validation_x = _preprocess(run, validation_raw, "validation samples", model_shape)
+    test_raw = _raw(run, "test_x")
+    test_x = _preprocess(run, test_raw, "test_x", model_shape)
     if "finetune_x" in run.samples and "finetune_y" in run.samples:
         raw, labels = _raw(run, "finetune_x"), run.samples["finetune_y"]
         finetune_x = _preprocess(run, raw[: config.finetune_samples], "finetune_x", model_shape)
@@ -86,13 +112,13 @@ def prepare(run, config: ExportConfig, model_shape: tuple) -> ExportSamples:
         finetune_y = None
     return ExportSamples(
         representative=representative_set(run, config, model_shape),
+        validation_raw=validation_raw,
         validation_x=validation_x,
-        validation_y=np.asarray(run.samples["validation_y"][:n_val]),
+        validation_sources=sources,
+        test_raw=test_raw,
         test_x=test_x,
         test_y=np.asarray(run.samples["test_y"]),
         finetune_x=finetune_x,
         finetune_y=finetune_y,
         raw_representative=raw_representative_set(run, config),
-        raw_validation_x=raw_validation_x,
-        raw_test_x=raw_test_x,
     )

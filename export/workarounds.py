@@ -33,6 +33,20 @@ def tflite_integer_io_warning():
 
 
 @contextlib.contextmanager
+def tflite_debugger_interpreter_warning():
+    """Silence "tf.lite.Interpreter is deprecated" while ``tf.lite.experimental.QuantizationDebugger`` runs.
+
+    TF 2.21's quantization debugger (the documented way to keep chosen nodes float in a
+    full-integer model) creates the deprecated ``tf.lite.Interpreter`` itself
+    (``tensorflow/lite/tools/optimize/debugging/python/debugger.py``); the artifact is then run
+    and validated in ai_edge_litert like every other. Remove when the debugger uses LiteRT.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated", category=UserWarning)
+        yield
+
+
+@contextlib.contextmanager
 def ort_debris_in(directory):
     """Run onnxruntime's quantization pre-processing with ``directory`` as the working directory.
 

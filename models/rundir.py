@@ -6,7 +6,9 @@ Layout (every path relative to the run directory)::
     model.keras     the trained tf_keras model (custom layers registered in ``models``)
     samples.npz     raw (pre-preprocessing) held-out samples for export calibration/validation:
                     calibration_x, validation_x, validation_y, test_x, test_y; optionally
-                    finetune_x, finetune_y (labelled training samples for export's fine-tuning)
+                    finetune_x, finetune_y (labelled training samples for export's fine-tuning) and
+                    spare_x (training samples no export step calibrates or fine-tunes on: more
+                    validation samples when the validation split is small)
     preprocess/     .npy files of the fitted preprocessing state
     history.csv, metrics.json, curves.png, confusion.png, logs/, checkpoints/   (training outputs)
 
@@ -16,15 +18,16 @@ Layout (every path relative to the run directory)::
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from edge_runtime import __version__, atomic
+from edge_runtime import __version__, atomic, safezip
+from edge_runtime.bundlefiles import MAX_JSON_BYTES, BundleFiles
 from edge_runtime.errors import DataError, UserError
+from edge_runtime.manifest import parse_json
 from edge_runtime.preprocess import Pipeline
 
 RUN_SCHEMA_VERSION = 1
@@ -32,8 +35,9 @@ RUN_FILE = "run.json"
 MODEL_FILE = "model.keras"
 SAMPLES_FILE = "samples.npz"
 SAMPLE_KEYS = ("calibration_x", "validation_x", "validation_y", "test_x", "test_y")
-#: optional raw labelled training samples (up to ~2,000) that export fine-tunes tfmot variants on
-OPTIONAL_SAMPLE_KEYS = ("finetune_x", "finetune_y")
+#: optional raw labelled training samples (up to ~2,000) that export fine-tunes tfmot variants on, and
+#: training samples that neither calibration nor fine-tuning uses (export validates on them too)
+OPTIONAL_SAMPLE_KEYS = ("finetune_x", "finetune_y", "spare_x")
 
 
 class RunError(UserError):
@@ -125,10 +129,9 @@ def load_run(run_dir: str | Path) -> Run:
     info_path = run_dir / RUN_FILE
     if not info_path.is_file():
         raise RunError(f"{run_dir}: no {RUN_FILE}; the run is incomplete or this is not a run directory")
-    try:
-        info = json.loads(info_path.read_text("utf-8"))
-    except json.JSONDecodeError as exc:
-        raise RunError(f"{info_path}: not valid JSON ({exc})") from exc
+    info = parse_json(BundleFiles(run_dir).read(RUN_FILE, MAX_JSON_BYTES), info_path, RunError)
+    if not isinstance(info, dict):
+        raise RunError(f"{info_path}: expected a JSON object. Received: a JSON {type(info).__name__}")
     if info.get("kind") != "edgenn-run" or info.get("schema_version") != RUN_SCHEMA_VERSION:
         raise RunError(
             f"{info_path}: expected an edgenn run of schema version {RUN_SCHEMA_VERSION}. "
@@ -139,13 +142,26 @@ def load_run(run_dir: str | Path) -> Run:
     missing = [name for name in (MODEL_FILE, SAMPLES_FILE) if not (run_dir / name).exists()]
     if missing:
         raise RunError(f"{run_dir}: incomplete run, missing {', '.join(missing)}")
-    with np.load(run_dir / SAMPLES_FILE, allow_pickle=False) as data:
-        samples = {k: data[k] for k in data.files}
+    samples = _read_samples(run_dir / SAMPLES_FILE)
     lacking = [k for k in SAMPLE_KEYS if k not in samples]
     if lacking:
         raise RunError(f"{run_dir / SAMPLES_FILE}: missing arrays {lacking}")
-    pipeline = Pipeline.from_spec(info["preprocessing"], base_dir=run_dir)
+    pipeline = Pipeline.from_spec(info.get("preprocessing"), base_dir=run_dir)
     return Run(run_dir, info, pipeline, samples)
+
+
+def _read_samples(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of ``samples.npz``: a zip checked by :mod:`edge_runtime.safezip` first, never pickle."""
+    import zipfile
+
+    try:
+        safezip.check_zip(path)
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except UserError as exc:
+        raise RunError(f"{path}: not a readable samples archive: {str(exc).removeprefix(f'{path}: ')}") from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise RunError(f"{path}: not a readable samples archive ({type(exc).__name__}: {str(exc)[:200]})") from exc
 
 
 def _atomic_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:

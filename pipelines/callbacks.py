@@ -97,6 +97,17 @@ class Checkpoints(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def track_random_state(model) -> int:
+    """Put the random layers' generator states (Dropout with ``enable_tf_random_generator``) into the model's
+    checkpoint: a layer without weights is not in it, so BackupAndRestore would restore every weight but
+    restart the dropout stream, and the resumed run would diverge. Returns how many generators it tracks."""
+    generators = [gen for layer in model._flatten_layers(include_self=False, recursive=True)
+                  if (gen := getattr(getattr(layer, "_random_generator", None), "_generator", None)) is not None]
+    if generators:
+        model._edgenn_random_state = generators
+    return len(generators)
+
+
 def guarded_backup(backup_dir: str | Path, guard: NanGuard):
     """BackupAndRestore that does not back up a diverged state (the re-run resumes from the last good one)."""
 

@@ -136,8 +136,8 @@ class Config:
             return json.loads(path.read_text("utf-8"))
         except OSError as exc:
             raise ConfigError(f"{self.source or 'config'}: preprocess.file {str(path)!r} cannot be read ({exc.strerror})") from exc
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError; nesting
+            raise ConfigError(f"{path}: not valid UTF-8 JSON ({str(exc)[:200] or 'nested too deeply'})") from exc
 
 
 # loading ----------------------------------------------------------------------------------
@@ -152,6 +152,10 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
         raise ConfigError(f"Cannot read config {str(path)!r}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a text file (expected UTF-8 TOML; byte {exc.start} is {exc.object[exc.start:exc.start + 1]!r})") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: not valid TOML (nested too deeply)") from exc
     for item in overrides:
         key, value = parse_override(item)
         set_key(data, key, _from_working_directory(key, value), str(path))
@@ -213,7 +217,7 @@ def _check_model(model: dict[str, Any], source: str) -> dict[str, Any]:
 def _check_ranges(config: Config, source: str) -> None:
     """Value checks that types alone cannot express."""
     checks = [
-        (config.seed >= 0, "seed", config.seed, ">= 0"),
+        (0 <= config.seed < 2**32, "seed", config.seed, "in [0, 2**32) (the range NumPy and TensorFlow seed)"),
         (0 <= config.data.val_fraction < 1, "data.val_fraction", config.data.val_fraction, "in [0, 1)"),
         (0 <= config.data.test_fraction < 1, "data.test_fraction", config.data.test_fraction, "in [0, 1)"),
         (config.data.on_error in ("fail", "skip"), "data.on_error", config.data.on_error, "'fail' or 'skip'"),

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from edge_runtime import atomic
@@ -91,24 +92,21 @@ def epochs_finished(out: Path) -> int:
 def claim(out: str | Path, config: dict, *, overwrite: bool = False) -> str:
     """Prepare ``out`` for ``config``: returns "new", "resume" or "complete"."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
+    if out.exists() and not out.is_dir():  # before the lock, which creates the parent directory
         raise OutDirError(f"Expected an output directory. Received: out={str(out)!r} (an existing file)")
     lock(out)
-    if not out.exists() or not any(out.iterdir()):
-        out.mkdir(parents=True, exist_ok=True)
+    ours = claim_directory(
+        out, ours=lambda root: bool(read_state(root)) or (root / "run.json").is_file(), overwrite=overwrite,
+        empty_foreign=False, error=OutDirError,
+        foreign=(f"Expected an empty directory or a run directory of `edgenn train`. "
+                 f"Received: out={str(out)!r} holds other files; choose another --out"))
+    if not ours:
         write_state(out, config, "running")
         return "new"
     state = read_state(out)
-    ours = bool(state) or (out / "run.json").is_file()
-    if not ours:
-        raise OutDirError(
-            f"Expected an empty directory or a run directory of `edgenn train`. "
-            f"Received: out={str(out)!r} holds other files; choose another --out"
-        )
     unfinished = state.get("status") != "complete" and not (out / "run.json").is_file() and not epochs_finished(out)
-    if overwrite or (unfinished and state.get("fingerprint") != fingerprint(config)):
-        for child in out.iterdir():
-            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    if unfinished and state.get("fingerprint") != fingerprint(config):
+        empty_directory(out)
         write_state(out, config, "running")
         return "new"
     if state.get("fingerprint") != fingerprint(config):
@@ -117,3 +115,31 @@ def claim(out: str | Path, config: dict, *, overwrite: bool = False) -> str:
             "Received: a run of a different config; pass --overwrite to replace it or choose another --out"
         )
     return "complete" if state.get("status") == "complete" and (out / "run.json").is_file() else "resume"
+
+
+def claim_directory(root: Path, *, ours: Callable[[Path], bool], overwrite: bool, empty_foreign: bool,
+                    error: type[UserError], foreign: str) -> bool:
+    """Make ``root`` an output directory; True when it already holds our own work, which is kept.
+
+    A missing or empty directory is created; one that ``ours`` recognises is kept, or emptied with
+    ``overwrite``; anything else raises ``error(foreign)``, unless ``overwrite`` and ``empty_foreign``
+    (the demo's "--overwrite: empty DIR first"; a training run never empties what is not a run).
+    """
+    if root.exists() and not root.is_dir():
+        raise error(f"Expected an output directory. Received: out={str(root)!r} (an existing file)")
+    if not root.is_dir() or not any(root.iterdir()):
+        root.mkdir(parents=True, exist_ok=True)
+        return False
+    mine = ours(root)
+    if not mine and not (overwrite and empty_foreign):
+        raise error(foreign)
+    if overwrite:
+        empty_directory(root)
+        return False
+    return True
+
+
+def empty_directory(root: Path) -> None:
+    """Delete everything inside ``root`` (links themselves, never what they point to)."""
+    for child in root.iterdir():
+        shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()

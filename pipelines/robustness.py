@@ -2,19 +2,20 @@
 
 The attack runs on the float Keras model through its preprocessing (the device path), in raw
 input space: uint8 images are read as [0, 1], perturbed by FGSM (``pipelines.adversarial``) and
-rounded back to uint8. The same adversarial images then go through the Keras model and through
-every exported variant of a bundle (preprocessing + model, as on the device), which measures
-the transfer a deployed, quantized model would face.
+rounded back to uint8. The preprocessing is differentiated through its graph twins
+(``models.twins``, the ops an in-model export runs); where a twin's gradient is only piecewise
+defined (HOG's orientation binning, deskew's interpolated shear) the record says so. The same
+adversarial images then go through the Keras model and through every exported variant of a
+bundle (preprocessing + model, as on the device): the transfer a deployed, quantized model faces.
 
-A pipeline with a step that is not differentiable as written (HOG, for the hybrid) cannot give
-an input gradient: the examples are then crafted on a *surrogate* run (e.g. the CNN) with the
-same raw input, and the result says so (a black-box transfer attack on the target).
+A pipeline with a step whose op is not ``differentiable`` cannot give an input gradient: the
+examples are then crafted on a *surrogate* run (e.g. the CNN) with the same raw input (a
+black-box transfer attack). With a surrogate and a differentiable target, both attacks are run.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,43 +32,27 @@ DEFAULT_EPS = (0.0, 0.05, 0.1, 0.2)
 #: held-out examples attacked by default: enough for +-3 % accuracy, quick on 2 cores
 DEFAULT_LIMIT = 1000
 KERAS_ID = "keras-float"
+#: the two attacks: through the target's own gradient, or crafted on a surrogate and transferred
+WHITE_BOX, TRANSFER = "white-box", "transfer"
 #: chart line style by model format (the model id's prefix): the float model solid, exports dashed/dotted
 LINE_STYLES = {"keras": "-", "tflite": "--", "onnx": ":"}
 
 
 # --- the device path as a differentiable TensorFlow function -------------------------------------
-def _tf_scale(x, *, divisor=255.0):
-    return x / float(divisor)
-
-
-def _tf_flatten(x):
-    from models.backend import tf
-
-    return tf.reshape(x, [tf.shape(x)[0], -1])
-
-
-def _tf_standardize(x, *, mode="global", mean=None, std=None):
-    return (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
-
-
-def _tf_pca(x, *, components=32, mean=None, basis=None):
-    flat = _tf_flatten(x)
-    return (flat - np.asarray(mean, np.float32)) @ np.asarray(basis, np.float32).T
-
-
-#: preprocessing op name -> TensorFlow twin of the numpy op (same parameters); an op missing here
-#: is treated as not differentiable and needs a surrogate
-DIFFERENTIABLE_OPS: dict[str, Callable] = {
-    "scale": _tf_scale,
-    "flatten": _tf_flatten,
-    "standardize": _tf_standardize,
-    "pca": _tf_pca,
-}
-
-
 def non_differentiable_ops(pipeline) -> list[str]:
-    """Names of the pipeline's steps with no TensorFlow twin in DIFFERENTIABLE_OPS."""
-    return [step.op.name for step in pipeline.steps if step.op.name not in DIFFERENTIABLE_OPS]
+    """Names of the pipeline's steps whose op has no differentiable graph twin (``Op.differentiable``)."""
+    from models.twins import TWINS
+
+    return [s.op.name for s in pipeline.steps if not (s.op.differentiable and s.op.name in TWINS)]
+
+
+def piecewise_notes(pipeline) -> list[str]:
+    """'op: where' for each step whose twin's gradient is only piecewise defined (``register_twin(piecewise=)``)."""
+    from models.twins import get_twin
+
+    notes = [(s.op.name, getattr(get_twin(s.op.name), "piecewise", None)) for s in pipeline.steps
+             if s.op.name not in non_differentiable_ops(pipeline)]
+    return [f"{name}: {where}" for name, where in notes if where]
 
 
 class RawSpace:
@@ -94,17 +79,17 @@ class RawSpace:
 
 
 class DevicePathModel:
-    """``unit -> model(pipeline(unit * top))`` in TensorFlow, so FGSM differentiates through preprocessing."""
+    """``unit -> model(twins(unit * top))`` in TensorFlow: FGSM differentiates through the
+    preprocessing's graph twins (``models.twins``), the same functions an in-model export runs."""
 
-    def __init__(self, model, pipeline, space: RawSpace):
+    def __init__(self, model, pipeline, space: RawSpace, shape):
+        from models.twins.chain import TwinChain
+
         self.model, self.space = model, space
-        self.steps = [(DIFFERENTIABLE_OPS[s.op.name], dict(s.params)) for s in pipeline.steps]
+        self.twins = TwinChain(pipeline, shape, space.dtype)
 
     def __call__(self, unit, training=False):
-        x = unit * self.space.top
-        for fn, params in self.steps:
-            x = fn(x, **params)
-        return self.model(x, training=training)
+        return self.model(self.twins(unit * self.space.top), training=training)
 
 
 def craft(run, x_raw: np.ndarray, y: np.ndarray, eps_values, *, model=None) -> dict[float, np.ndarray]:
@@ -117,7 +102,7 @@ def craft(run, x_raw: np.ndarray, y: np.ndarray, eps_values, *, model=None) -> d
         )
     model = model if model is not None else run.load_model()
     space = RawSpace(run.input)
-    device_model = DevicePathModel(model, run.pipeline, space)
+    device_model = DevicePathModel(model, run.pipeline, space, x_raw.shape[1:])
     unit = space.to_unit(x_raw)
     loss = default_loss(model)
     return {eps: space.to_raw(fgsm(device_model, unit, y, eps, loss=loss, clip=space.clip)) for eps in eps_values}
@@ -134,7 +119,7 @@ def keras_predict(run, model) -> Callable[[np.ndarray], np.ndarray]:
     return lambda x: model.predict(run.pipeline.transform(x), verbose=0, batch_size=256)
 
 
-def bundle_series(bundle_path, adversarial, y, *, backend=None) -> list[dict]:
+def bundle_series(bundle_path, adversarial, y, *, backend=None, attack: str = WHITE_BOX) -> list[dict]:
     """One series per model id of the bundle: its accuracy on the adversarial raw inputs (with
     ``backend``, only the models of the formats it runs)."""
     from edge_runtime.backends import get_backend
@@ -149,7 +134,7 @@ def bundle_series(bundle_path, adversarial, y, *, backend=None) -> list[dict]:
             model_id = model["id"]
             session = bundle.session(model_id=model_id, backend=backend)
             series.append({"model_id": model_id, "source": "bundle", "backend": session.backend_name,
-                           "accuracy": accuracy(session.predict, adversarial, y)})
+                           "attack": attack, "accuracy": accuracy(session.predict, adversarial, y)})
     return series
 
 
@@ -166,51 +151,35 @@ def check_surrogate(target, surrogate) -> None:
             )
 
 
-#: keys of the manifest's "training" section that may hold the run directory a bundle came from
-RUN_KEYS = ("run_dir", "run", "path")
-
-
-def _bundle_manifest(path: Path) -> dict | None:
-    """The raw manifest JSON of a bundle directory or .zip, or None when ``path`` is not a bundle."""
-    import zipfile
-
-    if path.is_dir():
-        file = path / "manifest.json"
-        return json.loads(file.read_text("utf-8")) if file.is_file() else None
-    if path.is_file() and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            names = sorted((n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "manifest.json"), key=len)
-            return json.loads(archive.read(names[0])) if names else None
-    return None
-
-
 def resolve_target(target, *, run=None) -> tuple[Path, Path | None]:
-    """(run directory, bundle or None) for a RUN_DIR or BUNDLE argument; a bundle's run comes from
-    ``run`` or its manifest's training section."""
+    """(run directory, bundle or None) for a RUN_DIR or BUNDLE argument.
+
+    A bundle is opened (and validated) by ``edge_runtime.bundle``; its run is ``run`` when given,
+    else the one its manifest's ``source_run`` records: the path relative to the bundle's directory
+    (a tree moved as a whole), then the absolute path. A bundle without ``source_run`` (written
+    before the field, or a bare model) needs ``run``: nothing is guessed.
+    """
+    from edge_runtime.bundle import open_bundle
+
     path = Path(target)
     if (path / "run.json").is_file():
         return path, None
     try:
-        manifest = _bundle_manifest(path)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: cannot read its manifest.json ({exc})") from exc
-    if manifest is None:
+        with open_bundle(path, probe=False) as bundle:
+            recorded = bundle.source_run
+    except UserError as exc:
         raise UserError(f"Expected a run directory (run.json) or a bundle (manifest.json, or a .zip of one). "
-                        f"Received: path={str(path)!r}")
+                        f"Received: path={str(path)!r} ({exc})") from exc
     if run is not None:
         return Path(run), path
-    training = manifest.get("training") or {}
-    recorded = next((training[k] for k in RUN_KEYS if isinstance(training.get(k), str)), None)
     if recorded is None:
-        raise UserError(f"{path}: the manifest does not record the run it came from; pass --run RUN_DIR")
-    name = Path(recorded).name
-    # `edgenn export` writes RUN_DIR/bundle by default and records the run's name
-    candidates = [Path(recorded)] if Path(recorded).is_absolute() else [
-        path.parent, path.parent / recorded, path.parent.parent / recorded, Path(recorded)]
-    found = next((c for c in candidates if (c / "run.json").is_file() and c.resolve().name == name), None)
+        raise UserError(f"{path}: the manifest does not record the run it came from (source_run); pass --run RUN_DIR")
+    places = ([path.parent / recorded["relative"]] if recorded["relative"] is not None else []) + [
+        Path(recorded["path"])]
+    found = next((place for place in places if (place / "run.json").is_file()), None)
     if found is None:
-        raise UserError(f"{path}: its run {recorded!r} is not here (looked in {[str(c) for c in candidates]}); "
-                        "pass --run RUN_DIR")
+        raise UserError(f"{path}: its run {recorded['name']!r} is not at {[str(p) for p in places]} (moved or "
+                        "deleted); pass --run RUN_DIR")
     return found, path
 
 
@@ -234,7 +203,9 @@ def evaluate(target, eps_values, *, bundle=None, surrogate=None, limit: int | No
     """The robustness record: FGSM accuracy per eps for the float model and every bundle variant.
 
     ``target`` and ``surrogate`` are ``models.rundir.Run``; the held-out test samples of the
-    target are attacked (the first ``limit`` of them).
+    target are attacked (the first ``limit`` of them). The attack is white-box when every
+    preprocessing op of the target has a differentiable twin, and a transfer from ``surrogate``
+    when one is given: both when both hold (the record's ``attacks``; ``attack`` is the first).
     """
     if target.task != "classification":
         raise ConfigError(f"Expected a classification run for FGSM. Received: task={target.task!r} ({target.path})")
@@ -242,71 +213,94 @@ def evaluate(target, eps_values, *, bundle=None, surrogate=None, limit: int | No
     x_raw, y = target.samples["test_x"], np.asarray(target.samples["test_y"])
     if limit is not None:
         x_raw, y = x_raw[:limit], y[:limit]
-    attacker = surrogate if surrogate is not None else target
+    attackers = [(WHITE_BOX, target)] if not non_differentiable_ops(target.pipeline) else []
     if surrogate is not None:
         check_surrogate(target, surrogate)
+        attackers.append((TRANSFER, surrogate))
+    if not attackers:
+        craft(target, x_raw[:1], y[:1], [0.0])  # raises: not differentiable, name a surrogate
     target_model = target.load_model()
-    adversarial = craft(attacker, x_raw, y, eps_values, model=None if surrogate is not None else target_model)
-    series = [{"model_id": KERAS_ID, "source": "keras", "backend": "tensorflow",
-               "accuracy": accuracy(keras_predict(target, target_model), adversarial, y)}]
-    if bundle is not None:
-        series += bundle_series(bundle, adversarial, y, backend=backend)
-    perturbation = {eps: float(np.abs(x.astype(np.float64) - x_raw).max() / RawSpace(target.input).top)
-                    for eps, x in adversarial.items()}
+    series, attacks, space = [], [], RawSpace(target.input)
+    for kind, attacker in attackers:
+        adversarial = craft(attacker, x_raw, y, eps_values, model=target_model if attacker is target else None)
+        series.append({"model_id": KERAS_ID, "source": "keras", "backend": "tensorflow", "attack": kind,
+                       "accuracy": accuracy(keras_predict(target, target_model), adversarial, y)})
+        if bundle is not None:
+            series += bundle_series(bundle, adversarial, y, backend=backend, attack=kind)
+        attacks.append({
+            "kind": kind,
+            "crafted_on": {"run": str(attacker.path), "name": attacker.name, "surrogate": kind == TRANSFER},
+            "note": _attack_note(target, attacker if kind == TRANSFER else None),
+            "piecewise": piecewise_notes(target.pipeline) if kind == WHITE_BOX else [],
+            "max_perturbation": [float(np.abs(adversarial[e].astype(np.float64) - x_raw).max() / space.top)
+                                 for e in eps_values],
+        })
+    first = attacks[0]
     return {
         "schema_version": RESULT_SCHEMA_VERSION,
         "kind": "edgenn-robustness",
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "attack": {
-            "method": "FGSM", "reference": "Goodfellow, Shlens and Szegedy, ICLR 2015",
-            "space": RawSpace(target.input).describe(),
-            "crafted_on": {"run": str(attacker.path), "name": attacker.name, "surrogate": surrogate is not None},
-            "note": _attack_note(target, surrogate),
-        },
+        "attack": {"method": "FGSM", "reference": "Goodfellow, Shlens and Szegedy, ICLR 2015",
+                   "space": space.describe(), "crafted_on": first["crafted_on"], "note": first["note"]},
+        "attacks": attacks,
         "target": {"run": str(target.path), "name": target.name, "bundle": str(bundle) if bundle else None},
         "samples": int(len(y)),
         "eps": eps_values,
-        "max_perturbation": [perturbation[e] for e in eps_values],
+        "max_perturbation": first["max_perturbation"],
         "series": series,
     }
 
 
 def _attack_note(target, surrogate) -> str:
     if surrogate is None:
-        return "crafted on the target's own float model (white-box)"
+        piecewise = piecewise_notes(target.pipeline)
+        where = f"; gradient piecewise at {'; '.join(piecewise)}" if piecewise else ""
+        through = " through its preprocessing's graph twins" if target.pipeline.steps else ""
+        return f"crafted on the target's own float model{through} (white-box){where}"
     blocked = non_differentiable_ops(target.pipeline)
     why = f" (its preprocessing {', '.join(blocked)} is not differentiable as written)" if blocked else ""
     return f"crafted on surrogate {surrogate.name!r}, a transfer attack on {target.name!r}{why}"
 
 
+def attack_label(result: dict, series: dict) -> str:
+    """How a series was attacked, for labels: "" with one attack, else " (white-box)" / " (via <surrogate>)"."""
+    attacks = result.get("attacks") or []
+    if len(attacks) < 2:
+        return ""
+    kind = series.get("attack", WHITE_BOX)
+    crafted = next(a["crafted_on"]["name"] for a in attacks if a["kind"] == kind)
+    return " (white-box)" if kind == WHITE_BOX else f" (via {crafted})"
+
+
 # --- output ----------------------------------------------------------------------------------
 def format_table(result: dict) -> str:
-    """The printed table: one row per model id, one column per eps."""
+    """The printed table: one row per model id (and attack, when there are two), one column per eps."""
     eps = result["eps"]
-    width = max([len(s["model_id"]) for s in result["series"]] + [8])
-    lines = [f"FGSM accuracy on {result['samples']} samples of {result['target']['name']}; "
-             f"{result['attack']['note']}",
+    rows = [(s["model_id"] + attack_label(result, s), s["accuracy"]) for s in result["series"]]
+    width = max([len(label) for label, _ in rows] + [8])
+    notes = "; ".join(a["note"] for a in result.get("attacks") or [result["attack"]])
+    lines = [f"FGSM accuracy on {result['samples']} samples of {result['target']['name']}; {notes}",
              f"{'model':<{width}}  " + "  ".join(f"eps={e:<6g}" for e in eps)]
-    for s in result["series"]:
-        lines.append(f"{s['model_id']:<{width}}  " + "  ".join(f"{a:<10.3f}" for a in s["accuracy"]))
+    lines += [f"{label:<{width}}  " + "  ".join(f"{a:<10.3f}" for a in accuracy) for label, accuracy in rows]
     return "\n".join(lines)
 
 
 def chart_lines(results: list[dict], model_ids=None) -> list[tuple[str, list[float], list[float]]]:
     """(label, eps, accuracy) per line of the chart; labels carry the run name when results are
-    mixed, and "via <surrogate>" for a transfer attack."""
+    mixed, "(white-box)" / "(via <surrogate>)" when a result holds both attacks, and "via
+    <surrogate>" for a transfer attack among several results."""
     lines = []
     for result in results:
         prefix = f"{result['target']['name']} " if len(results) > 1 else ""
         crafted = result["attack"]["crafted_on"]
-        suffix = f" (via {crafted['name']})" if crafted["surrogate"] and len(results) > 1 else ""
-        lines += [(prefix + s["model_id"] + suffix, result["eps"], s["accuracy"]) for s in result["series"]
-                  if model_ids is None or s["model_id"] in model_ids]
+        lone = f" (via {crafted['name']})" if crafted["surrogate"] and len(results) > 1 else ""
+        lines += [(prefix + s["model_id"] + (attack_label(result, s) or lone), result["eps"], s["accuracy"])
+                  for s in result["series"] if model_ids is None or s["model_id"] in model_ids]
     return lines
 
 
 def chart_title(results: list[dict]) -> str:
-    if len(results) > 1:
+    if len(results) > 1 or len(results[0].get("attacks") or ()) > 1:
         return "FGSM accuracy vs epsilon (white-box unless 'via' a surrogate)"
     crafted = results[0]["attack"]["crafted_on"]
     how = f"surrogate {crafted['name']}, transfer" if crafted["surrogate"] else f"{crafted['name']}, white-box"
@@ -325,8 +319,9 @@ def plot(results: list[dict], path, *, title: str | None = None, model_ids=None)
         lines = chart_lines(results, model_ids)
         colors = plt.get_cmap("tab20" if len(lines) > 10 else "tab10")
         for index, (label, eps, accuracy) in enumerate(lines):
-            fmt = label.split(" (via")[0].split()[-1].split("-")[0]
-            ax.plot(eps, accuracy, marker="o", markersize=4, color=colors(index % colors.N),
+            fmt = label.split(" (")[0].split()[-1].split("-")[0]
+            marker = "s" if " (via " in label else "o"  # transfer squares, white-box circles
+            ax.plot(eps, accuracy, marker=marker, markersize=4, color=colors(index % colors.N),
                     linestyle=LINE_STYLES.get(fmt, "-"), linewidth=2.2 if fmt == "keras" else 1.3, label=label)
         ax.set_title(title or chart_title(results), fontsize=10)
         ax.set_xlabel("epsilon (fraction of the input range)")

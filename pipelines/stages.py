@@ -78,20 +78,14 @@ def claim_workspace(root: str | Path, kind: str, *, overwrite: bool = False) -> 
     (its finished stages stay valid); anything else is refused unless ``overwrite``, which empties it.
     ``overwrite`` on our own workspace starts afresh too.
     """
+    from pipelines.outdir import claim_directory
+
     root = Path(root)
-    if root.exists() and not root.is_dir():
-        raise WorkspaceError(f"Expected an output directory. Received: out={str(root)!r} (an existing file)")
     identity = root / IDENTITY_FILE
-    ours = _read_identity(identity).get("kind") == kind
-    if root.is_dir() and any(root.iterdir()):
-        if overwrite:
-            _empty_directory(root)
-        elif not ours:
-            raise WorkspaceError(
-                f"Expected an empty directory or one written by `edgenn {kind}`. "
-                f"Received: out={str(root)!r} (holds other files; pass --overwrite to replace them)"
-            )
-    root.mkdir(parents=True, exist_ok=True)
+    claim_directory(root, ours=lambda _: _read_identity(identity).get("kind") == kind, overwrite=overwrite,
+                    empty_foreign=True, error=WorkspaceError,
+                    foreign=(f"Expected an empty directory or one written by `edgenn {kind}`. "
+                             f"Received: out={str(root)!r} (holds other files; pass --overwrite to replace them)"))
     if not identity.exists():
         atomic.write_json(identity, {"kind": kind, "schema_version": 1})
     return root
@@ -169,14 +163,6 @@ def _remove_outputs(root: Path, outputs: tuple[str, ...]) -> None:
             shutil.rmtree(target)
         elif target.exists() or target.is_symlink():
             target.unlink()
-
-
-def _empty_directory(root: Path) -> None:
-    for child in root.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
 
 
 def _marker(root: Path, name: str) -> Path:

@@ -1,7 +1,7 @@
 """``edgenn train``: config -> dataset -> fitted preprocessing -> cached features -> Keras fit -> run directory.
 
 Resumable (a killed run re-run with the same command continues from its last finished epoch,
-with the same batches), reproducible (seeded, op determinism), visible (one line per epoch,
+with the same batches and the same dropout masks: the random layers' generator state is checkpointed), reproducible (seeded, op determinism), visible (one line per epoch,
 history.csv, TensorBoard, curves.png) and distributable (``train.strategy``). The run directory
 is the contract with ``edgenn export`` (``models.rundir``).
 """
@@ -9,6 +9,7 @@ is the contract with ``edgenn export`` (``models.rundir``).
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import math
 import shutil
@@ -22,15 +23,19 @@ from typing import Any
 import numpy as np
 
 from edge_runtime import atomic
-from edge_runtime.errors import ConfigError, DataError, UserError
-from edge_runtime.preprocess import Pipeline
+from edge_runtime.errors import ConfigError, DataError, UserError, require
+from edge_runtime.preprocess import OPS, Pipeline
 from pipelines import outdir
 from pipelines.config import Config
 
-SAMPLE_CAPS = {"calibration": 500, "finetune": 2000, "validation": 1000, "test": 2000}
-#: ops that keep raw pixels as pixels in [0, 1]: the only inputs FGSM perturbations make sense on
-PIXEL_OPS = {"scale", "flatten"}
+SAMPLE_CAPS = {"calibration": 500, "finetune": 2000, "spare": 2000, "validation": 1000, "test": 2000}
 HISTORY_FILE = "history.csv"
+
+
+def pixel_ops() -> list[str]:
+    """Ops that keep raw pixels as pixels (``pixelwise``, nothing learned from data): the only
+    network inputs FGSM perturbations in pixel space make sense on."""
+    return sorted(name for name, op in OPS.items() if op.pixelwise and op.fit is None)
 
 
 class Diverged(UserError):
@@ -95,10 +100,11 @@ def check_fits(config: Config, dataset, pipeline: Pipeline) -> tuple[tuple[int, 
     loss_for(config, head.task)  # a loss that cannot train this task fails now, not after the data
     if config.train.fgsm_eps > 0:
         ops = [step.op.name for step in pipeline.steps]
-        if dataset.input_spec["kind"] != "image" or not set(ops) <= PIXEL_OPS or head.task != "classification":
+        allowed = pixel_ops()
+        if dataset.input_spec["kind"] != "image" or not set(ops) <= set(allowed) or head.task != "classification":
             raise ConfigError(
                 f"{config.source}: train.fgsm_eps needs a classifier on raw pixels scaled to [0, 1] "
-                f"(preprocessing ops {sorted(PIXEL_OPS)}). Received: {dataset.input_spec['kind']} input, "
+                f"(preprocessing ops {allowed}). Received: {dataset.input_spec['kind']} input, "
                 f"ops={ops}, task={head.task}"
             )
     monitors = {"loss", "accuracy"} if head.task == "classification" else {"loss", "mae", "rmse"}
@@ -277,6 +283,8 @@ def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Call
     # what can be refused without TensorFlow is refused before it loads (seconds earlier)
     resolve(config.dataset_uri)
     Pipeline.from_spec(config.preprocess_spec())
+    if importlib.util.find_spec("tensorflow") is None:  # an edge-only install: say so before writing anything
+        require("tensorflow", "train", "training")
     out = Path(out)
     chief = is_chief(config.train.strategy)
     state = outdir.claim(out, config.to_dict(), overwrite=overwrite) if chief else "worker"
@@ -289,6 +297,10 @@ def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Call
     work = out if chief else Path(tempfile.mkdtemp(prefix="edgenn-worker-"))
     started = time.perf_counter()
     keras.utils.set_random_seed(config.seed)
+    # Dropout and the other random layers draw from a tf.random.Generator whose state is a variable of the
+    # model, saved in every backup: a resumed run continues the random stream where the killed one stopped
+    # (with the default stateful ops it would restart it, and diverge from the first resumed step)
+    keras.backend.experimental.enable_tf_random_generator()
     if config.train.deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = make_strategy(config.train.strategy)
@@ -306,6 +318,7 @@ def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Call
     data, steps_per_epoch, val = input_streams(config, prepared, work, first_epoch)
     with strategy.scope():
         trained, model = build_and_compile(config, prepared, steps_per_epoch or -(-n_train // bs))
+    cb.track_random_state(model)
     log(f"model {config.builder}: {model.count_params():,} parameters, input {prepared.feature_shape}, "
         f"{strategy.num_replicas_in_sync} replica(s)")
     guard = cb.NanGuard()
@@ -364,7 +377,7 @@ def train(config: Config, out: str | Path, *, overwrite: bool = False, log: Call
 
 def evaluate(model, prepared: Prepared) -> dict[str, Any]:
     """Test-split metrics computed in numpy from the model's predictions."""
-    from pipelines.metrics import classification_metrics, regression_metrics
+    from edge_runtime.metrics import classification_metrics, regression_metrics
 
     if prepared.features is None:  # streamed: labels come with the batches
         batches = [(model.predict_on_batch(x), y.numpy()) for x, y in prepared.streams["test"]]
@@ -379,15 +392,18 @@ def evaluate(model, prepared: Prepared) -> dict[str, Any]:
 
 def held_out_samples(dataset, seed: int) -> dict[str, np.ndarray]:
     """Raw samples for export, capped: calibration and labelled fine-tuning sets (both from the
-    training split; tfmot's QAT/pruning/clustering fine-tune on the latter), validation and test."""
+    training split; tfmot's QAT/pruning/clustering fine-tune on the latter), spare training samples
+    neither uses (export validation tops a small validation split up with them), validation and test."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(dataset.x_train))
     calibration = np.sort(order[:SAMPLE_CAPS["calibration"]])
     finetune = np.sort(order[:SAMPLE_CAPS["finetune"]])
+    spare = np.sort(order[SAMPLE_CAPS["finetune"]:SAMPLE_CAPS["finetune"] + SAMPLE_CAPS["spare"]])
     return {
         "calibration_x": dataset.x_train[calibration],
         "finetune_x": dataset.x_train[finetune],
         "finetune_y": dataset.y_train[finetune],
+        "spare_x": dataset.x_train[spare],
         "validation_x": dataset.x_val[:SAMPLE_CAPS["validation"]],
         "validation_y": dataset.y_val[:SAMPLE_CAPS["validation"]],
         "test_x": dataset.x_test[:SAMPLE_CAPS["test"]],
@@ -422,7 +438,7 @@ def summary_line(result: TrainResult) -> str:
     if "accuracy" in test:
         what = f"test accuracy {test['accuracy']:.4f}"
     elif "mae" in test:
-        what = f"test MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g}, R2 {test['r2']:.3f}"
+        what = f"test MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g}, R2 {'undefined' if test['r2'] is None else format(test['r2'], '.3f')}"
     else:
         what = "no test metrics"
     seconds = result.metrics.get("training", {}).get("seconds", result.seconds)

@@ -302,13 +302,10 @@ def _hog_input(pipeline, x: np.ndarray):
     return None
 
 
-#: ops that keep the pixel grid, so a first Dense layer after them still sees pixels
-PIXEL_OPS = ("scale", "flatten", "standardize", "invert")
-
-
 def non_pixel_ops(pipeline) -> list[str]:
-    """Steps that change what the network's inputs are (features instead of pixels)."""
-    return [s.op.name for s in pipeline.steps if s.op.name not in PIXEL_OPS]
+    """Steps that change what the network's inputs are (features instead of pixels): the ops that
+    are not ``pixelwise`` (a property of the registered op)."""
+    return [s.op.name for s in pipeline.steps if not s.op.pixelwise]
 
 
 def visualize_run(run, out_dir=None, *, sample: int = 0, model=None) -> dict[str, Path]:

@@ -36,8 +36,28 @@ def _fmt(value, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def where_ops_run(manifest: dict) -> list[str]:
+    """One line per split of the pipeline: which models run which ops themselves, the host the rest."""
+    from edge_runtime.manifest import in_model_ops
+
+    ops = [s["op"] for s in manifest["preprocessing"]]
+    if not ops:
+        return []
+    groups: dict[int, list[str]] = {}
+    for model in manifest["models"]:
+        groups.setdefault(len(in_model_ops(model)), []).append(model["id"])
+    lines = []
+    for done, ids in sorted(groups.items()):
+        inside = " -> ".join(ops[:done]) or "nothing"
+        host = " -> ".join(ops[done:]) or "nothing"
+        shown = ", ".join(ids[:4]) + (f" (+{len(ids) - 4})" if len(ids) > 4 else "")
+        lines.append(f"where       in the model: {inside}; on the host: {host}  [{shown}]")
+    return lines
+
+
 def summary(manifest: dict, verified: str) -> list[str]:
     """The lines ``inspect`` prints, from a validated manifest."""
+    from edge_runtime import validation as read
     from edge_runtime.report import fmt
 
     m = manifest
@@ -51,19 +71,25 @@ def summary(manifest: dict, verified: str) -> list[str]:
         f"files       {len(m['files'])}, {verified}",
         f"models      default {m['default_model']}",
     ]
-    header = (f"  {'id':<22} {'precision':<15} {'size':>9} {'gzip':>9} {'params':>7} {'MACs':>7} "
-              f"{'agree':>6} {'max err':>8} {'metric':>16} {'ref':>7} {'valid':>5}")
+    header = (f"  {'id':<30} {'precision':<15} {'size':>9} {'gzip':>9} {'params':>7} {'MACs':>7} "
+              f"{'fidelity':>8} {'w/ float':>8} {'samples':>7} {'max err':>8} {'metric':>16} {'ref':>7} "
+              f"{'validation':>12}")
     lines.append(header)
     for model in m["models"]:
         a, v, acc = model["analysis"], model["validation"], model.get("accuracy")
         metric = f"{acc['metric']} {acc['value']:.4f}" if acc else "-"
         reference = _fmt(acc.get("reference_value") if acc else None, ".4f")
+        agree = read.float_agreement(model)
         lines.append(
-            f"  {model['id']:<22} {model['precision']:<15} {fmt.size(model['size_bytes']):>9} "
+            f"  {model['id']:<30} {model['precision']:<15} {fmt.size(model['size_bytes']):>9} "
             f"{fmt.size(model['gzip_bytes']):>9} {fmt.count(a['params']):>7} {fmt.count(a['macs']):>7} "
-            f"{_fmt(v['top1_agreement'], '.4f'):>6} {v['max_abs_error']:>8.2g} {metric:>16} {reference:>7} "
-            f"{'yes' if v['passed'] else 'NO':>5}"
+            f"{_fmt(v['top1_agreement'], '.4f'):>8} {_fmt(agree and agree['top1_agreement'], '.4f'):>8} "
+            f"{v['samples']:>7,} {v['max_abs_error']:>8.2g} {metric:>16} {reference:>7} {read.verdict(model):>12}"
         )
+    lines += where_ops_run(m)
+    sources = read.samples_text(m["models"][0]["validation"])
+    lines.append(f"            fidelity: top-1 agreement with the model each artifact was converted from (the "
+                 f"export threshold); w/ float: with the trained float model; samples: {sources}")
     first = next(x for x in m["models"] if x["id"] == m["default_model"])
     lines.append(f"tensors     {first['id']}: in {', '.join(_tensor(t) for t in first['inputs'])}"
                  f"; out {', '.join(_tensor(t) for t in first['outputs'])}")

@@ -39,4 +39,8 @@ def run(args: argparse.Namespace) -> int:
     results = sum(len(r["results"]) for r in runs)
     written = ", ".join(p for p in (args.out, args.markdown, args.json) if p)
     print(f"report: {results} results from {len(runs)} run(s) on {devices} device(s) -> {written}")
+    from edge_runtime.report.compare import comparability_warnings
+
+    for warning in comparability_warnings(runs):
+        print(f"warning: {warning}")
     return 0

@@ -17,7 +17,8 @@ def _scale_validate(*, divisor=255.0):
 
 
 @register_op("scale", output_shape=lambda shape, **_: tuple(shape), validate=_scale_validate,
-             cost=lambda shape, **_: int(np.prod(shape)), compilable=True, differentiable=True, keeps_grid=True)
+             cost=lambda shape, **_: int(np.prod(shape)), compilable=True, differentiable=True, keeps_grid=True,
+             pixelwise=True)
 def scale(x: np.ndarray, *, divisor: float = 255.0) -> np.ndarray:
     """Divide by ``divisor`` into float32 (uint8 pixels to [0, 1]); like ``tf.image.convert_image_dtype``."""
     check_batch(x, "scale", rank=None)
@@ -25,7 +26,7 @@ def scale(x: np.ndarray, *, divisor: float = 255.0) -> np.ndarray:
 
 
 @register_op("flatten", output_shape=lambda shape, **_: (int(np.prod(shape)),), cost=lambda shape, **_: 0,
-             compilable=True, differentiable=True)
+             compilable=True, differentiable=True, pixelwise=True)
 def flatten(x: np.ndarray) -> np.ndarray:
     """(N, ...) to (N, features), C order; the same as ``keras.layers.Flatten``."""
     check_batch(x, "flatten", rank=None)

@@ -21,7 +21,8 @@ def _gray_shape(shape, **_):
     return (*shape[:-1], 1)
 
 
-@register_op("grayscale", output_shape=_gray_shape, cost=lambda shape, **_: 5 * shape[0] * shape[1])
+@register_op("grayscale", output_shape=_gray_shape, compilable=True, differentiable=True, keeps_grid=True,
+             cost=lambda shape, **_: 5 * shape[0] * shape[1])
 def grayscale(x: np.ndarray) -> np.ndarray:
     """RGB(A) to luma L = 0.299 R + 0.587 G + 0.114 B, as ``PIL.Image.convert("L")``.
 
@@ -43,6 +44,7 @@ def _invert_validate(*, maximum=None):
 
 
 @register_op("invert", output_shape=lambda shape, **_: tuple(shape), validate=_invert_validate,
+             compilable=True, differentiable=True, keeps_grid=True, pixelwise=True,
              cost=lambda shape, **_: int(np.prod(shape)))
 def invert(x: np.ndarray, *, maximum: float | None = None) -> np.ndarray:
     """``maximum - x`` (dark ink on light paper to MNIST's light on dark), as ``PIL.ImageOps.invert``.
@@ -57,7 +59,7 @@ def invert(x: np.ndarray, *, maximum: float | None = None) -> np.ndarray:
     return top - x.astype(np.float32)
 
 
-@register_op("equalize", output_shape=lambda shape, **_: tuple(shape),
+@register_op("equalize", output_shape=lambda shape, **_: tuple(shape), compilable=True, keeps_grid=True,
              cost=lambda shape, **_: 3 * int(np.prod(shape)) + 2 * 256 * shape[-1])
 def equalize(x: np.ndarray) -> np.ndarray:
     """Histogram equalization of each image and channel, equal to ``cv2.equalizeHist``.

@@ -51,6 +51,7 @@ def _correlate(padded: np.ndarray, kernel: np.ndarray, axis: int, length: int) -
 
 
 @register_op("gaussian_blur", output_shape=_same_shape, validate=_blur_validate,
+             compilable=True, differentiable=True, keeps_grid=True,
              cost=lambda shape, *, sigma=1.0, truncate=4.0, **_: 4 * (2 * int(truncate * sigma + 0.5) + 1) * _pixels(shape))
 def gaussian_blur(x: np.ndarray, *, sigma: float = 1.0, truncate: float = 4.0, mode: str = "nearest") -> np.ndarray:
     """Separable Gaussian blur, equal to ``skimage.filters.gaussian(preserve_range=True)`` /
@@ -74,7 +75,15 @@ def _sobel_validate(*, output="magnitude"):
     check_choice("sobel", "output", output, SOBEL_OUTPUTS)
 
 
-@register_op("sobel", validate=_sobel_validate,
+def sobel_derivatives(p):
+    """(gx, gy) of a batch padded by one pixel, as slice sums and differences: numpy arrays or
+    TensorFlow tensors alike (the graph twin runs this same arithmetic)."""
+    smooth_y = p[:, :-2] + 2 * p[:, 1:-1] + p[:, 2:]  # (N, H, W+2, C)
+    smooth_x = p[:, :, :-2] + 2 * p[:, :, 1:-1] + p[:, :, 2:]  # (N, H+2, W, C)
+    return smooth_y[:, :, 2:] - smooth_y[:, :, :-2], smooth_x[:, 2:] - smooth_x[:, :-2]
+
+
+@register_op("sobel", validate=_sobel_validate, compilable=True, differentiable=True, keeps_grid=True,
              output_shape=lambda shape, *, output="magnitude": (*shape[:-1], shape[-1] * (3 if output == "all" else 1)),
              cost=lambda shape, **_: 14 * _pixels(shape))
 def sobel(x: np.ndarray, *, output: str = "magnitude") -> np.ndarray:
@@ -87,10 +96,7 @@ def sobel(x: np.ndarray, *, output: str = "magnitude") -> np.ndarray:
     check_batch(x, "sobel")
     _sobel_validate(output=output)
     p = np.pad(x.astype(np.float32), ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
-    smooth_y = p[:, :-2] + 2 * p[:, 1:-1] + p[:, 2:]  # (N, H, W+2, C)
-    smooth_x = p[:, :, :-2] + 2 * p[:, :, 1:-1] + p[:, :, 2:]  # (N, H+2, W, C)
-    gx = smooth_y[:, :, 2:] - smooth_y[:, :, :-2]
-    gy = smooth_x[:, 2:] - smooth_x[:, :-2]
+    gx, gy = sobel_derivatives(p)
     if output == "gx":
         return gx
     if output == "gy":
@@ -149,7 +155,7 @@ def otsu_thresholds(planes: np.ndarray) -> np.ndarray:
     return np.where(constant, lo, best)
 
 
-@register_op("threshold", output_shape=_same_shape, validate=_threshold_validate,
+@register_op("threshold", output_shape=_same_shape, validate=_threshold_validate, compilable=True, keeps_grid=True,
              cost=lambda shape, *, method="otsu", **_: _pixels(shape) * (4 if method == "otsu" else 1) + 2048 * shape[-1])
 def threshold(x: np.ndarray, *, method: str = "otsu", value: float | None = None) -> np.ndarray:
     """Binarize: 1.0 where x > t, else 0.0 (``cv2.THRESH_BINARY``, skimage's ``image > t``).
@@ -206,6 +212,7 @@ def _extreme(x: np.ndarray, size: int, footprint: str, dilate: bool) -> np.ndarr
 
 
 @register_op("morphology", output_shape=_same_shape, validate=_morph_validate,
+             compilable=True, differentiable=True, keeps_grid=True,
              cost=lambda shape, *, operation="close", size=3, **_: (2 if operation in ("open", "close") else 1) * 2 * size * _pixels(shape))
 def morphology(x: np.ndarray, *, operation: str = "close", size: int = 3, footprint: str = "square") -> np.ndarray:
     """Grey-level erode / dilate / open (erode then dilate) / close (dilate then erode) with a

@@ -34,6 +34,7 @@ def _std_fit(x: np.ndarray, *, mode="global") -> dict:
 
 
 @register_op("standardize", output_shape=lambda shape, **_: tuple(shape), fit=_std_fit, state=("mean", "std"),
+             compilable=True, differentiable=True, keeps_grid=True, pixelwise=True,
              validate=_std_validate, cost=lambda shape, **_: 2 * int(np.prod(shape)))
 def standardize(x: np.ndarray, *, mode: str = "global", mean=None, std=None) -> np.ndarray:
     """(x - mean) / std with statistics fitted on training data, as sklearn's ``StandardScaler``
@@ -76,6 +77,7 @@ def _pca_shape(shape, *, components=32, **_):
 
 
 @register_op("pca", output_shape=_pca_shape, fit=_pca_fit, state=("mean", "basis"), validate=_pca_validate,
+             compilable=True, differentiable=True,
              cost=lambda shape, *, components=32, **_: 2 * int(np.prod(shape)) * (int(components) + 1))
 def pca(x: np.ndarray, *, components: int = 32, mean=None, basis=None) -> np.ndarray:
     """Project flattened samples on the fitted principal axes: (x - mean) @ basis.T, as

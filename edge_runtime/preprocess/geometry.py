@@ -62,7 +62,8 @@ def _crop_shape(shape, *, size=None):
     return (height, width, shape[-1])
 
 
-@register_op("center_crop", output_shape=_crop_shape, validate=_crop_validate, cost=lambda shape, **_: 0)
+@register_op("center_crop", output_shape=_crop_shape, validate=_crop_validate, cost=lambda shape, **_: 0,
+             compilable=True, differentiable=True)
 def center_crop(x: np.ndarray, *, size: list | None = None) -> np.ndarray:
     """The central ``size`` = [height, width] window, top = (H - height) // 2 as Keras' CenterCrop."""
     check_batch(x, "center_crop")
@@ -96,7 +97,8 @@ def _pad_shape(shape, *, width=2, **_):
     return (shape[0] + top + bottom, shape[1] + left + right, shape[-1])
 
 
-@register_op("pad", output_shape=_pad_shape, validate=_pad_validate, cost=lambda shape, **_: 0)
+@register_op("pad", output_shape=_pad_shape, validate=_pad_validate, cost=lambda shape, **_: 0,
+             compilable=True, differentiable=True)
 def pad(x: np.ndarray, *, width=2, mode: str = "constant", value: float = 0) -> np.ndarray:
     """Pad height and width: ``np.pad`` modes, equal to ``cv2.copyMakeBorder`` CONSTANT / REPLICATE
     ("edge") / REFLECT_101 ("reflect") / REFLECT ("symmetric"). ``width`` is one int or

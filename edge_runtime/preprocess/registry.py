@@ -36,6 +36,9 @@ class Op:
     differentiable: bool = False
     #: output is still an image on the input's pixel grid (same H and W), not a feature vector
     keeps_grid: bool = False
+    #: each output value is one input pixel's value mapped on its own, in pixel order (value maps
+    #: and reshapes): a first Dense layer after such ops still weighs pixels
+    pixelwise: bool = False
 
     @property
     def params(self) -> list[str]:
@@ -47,7 +50,7 @@ OPS: dict[str, Op] = {}
 
 
 def register_op(name: str, *, output_shape, fit=None, state=(), cost=None, validate=None,
-                compilable=False, differentiable=False, keeps_grid=False):
+                compilable=False, differentiable=False, keeps_grid=False, pixelwise=False):
     """Decorator: register ``fn`` as op ``name`` (see :class:`Op`)."""
 
     def wrap(fn):
@@ -62,7 +65,7 @@ def register_op(name: str, *, output_shape, fit=None, state=(), cost=None, valid
         if "shape" in defaults:  # output_shape(shape, **params) and cost(shape, **params) take it
             raise ValueError(f"op {name!r}: a parameter may not be called 'shape'")
         OPS[name] = Op(name, fn, output_shape, fit, tuple(state), cost, validate, defaults,
-                       compilable, differentiable, keeps_grid)
+                       compilable, differentiable, keeps_grid, pixelwise)
         return fn
 
     return wrap

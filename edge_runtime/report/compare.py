@@ -86,9 +86,11 @@ def result_row(run: dict, result: dict) -> dict:
         "device": device_label(run["device"]), "bundle": run["bundle"]["name"], "task": run["bundle"].get("task"),
         "run": f"{how}, {run['created'][:16].replace('T', ' ')}",
         "model_id": result["model_id"], "format": result["format"], "variant": result["variant"],
+        "in_model_ops": list(result.get("in_model_ops") or []),  # absent in older results: none
         "precision": result["precision"], "backend": result["backend"], "threads": result["threads"],
         "size_bytes": result["size_bytes"], "params": result.get("params"), "macs": result.get("macs"),
         "accuracy": result.get("accuracy"), "agreement": result.get("agreement"),
+        "agreement_samples": result.get("agreement_samples"),
         "accuracy_samples": result.get("accuracy_samples"), "dataset": run["bundle"].get("dataset"),
         # higher is better only for classification accuracy; a regression metric is shown, not ranked
         "score": result.get("accuracy") if run["bundle"].get("task") != "regression" else None,

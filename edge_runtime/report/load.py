@@ -12,6 +12,8 @@ from edge_runtime.errors import DataError
 from edge_runtime.jsonschema_lite import validate
 
 SCHEMA_VERSION = 1
+#: no figure of a bench result comes near this (1e15 us is 31 years); larger ones break scales and logs
+MAX_ABS_NUMBER = 1e15
 
 
 @cache
@@ -35,18 +37,35 @@ def validate_bench(doc: Any) -> list[str]:
 
 def load_bench(path: str | Path) -> dict:
     """Read and validate one bench JSON; DataError naming the file and its first problems."""
+    from edge_runtime.manifest import parse_json
+
     path = Path(path)
     try:
-        doc = json.loads(path.read_text("utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise DataError(f"Expected a bench result JSON file. Received: path={str(path)!r} (no such file)") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"Expected a bench result JSON file. Received: path={str(path)!r} ({exc})") from exc
-    errors = validate_bench(doc)
+    except OSError as exc:
+        raise DataError(f"Expected a bench result JSON file. Received: path={str(path)!r} ({exc.strerror})") from exc
+    doc = parse_json(data, path, DataError)
+    errors = validate_bench(doc) or number_problems(doc)
     if errors:
         more = f"; and {len(errors) - 5} more" if len(errors) > 5 else ""
         raise DataError(f"{path}: not a valid edgenn bench result: " + "; ".join(errors[:5]) + more)
     return doc
+
+
+def number_problems(doc: Any, where: str = "$") -> list[str]:
+    """Numbers beyond :data:`MAX_ABS_NUMBER` (NaN and infinity are already refused by the parser)."""
+    stack, problems = [(where, doc)], []
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((f"{path}.{k}", v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(node))
+        elif isinstance(node, (int, float)) and not isinstance(node, bool) and abs(node) > MAX_ABS_NUMBER:
+            problems.append(f"{path}: {node!r} is beyond +-{MAX_ABS_NUMBER:g}")
+    return sorted(problems)
 
 
 def load_runs(paths: list[str | Path]) -> list[dict]:

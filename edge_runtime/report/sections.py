@@ -35,16 +35,28 @@ def _ci(r: dict) -> str:
     return "\u00b1" + fmt.us(max(r["p50_us"] - lo, hi - r["p50_us"]))
 
 
+def _agreement_head(count: int | None) -> str:
+    """The agreement column names its sample count once when every row has the same one."""
+    return "Agreement with float" + (f" ({count:,} samples)" if count else "")
+
+
+def _agreement_cell(r: dict, one_count: int | None) -> str:
+    count = r.get("agreement_samples")
+    return fmt.fraction(r["agreement"]) + (f" (n={count:,})" if count and not one_count else "")
+
+
 def _result_table(rows: list[dict]) -> Table:
     """The main comparison, one row per model, backend and threads; narrow enough for a 1280 px page."""
     show_agreement = any(r["agreement"] is not None for r in rows)
+    counts = {r.get("agreement_samples") for r in rows if r["agreement"] is not None}
+    one_agreement_count = counts.pop() if len(counts) == 1 else None
     show_run = repeated(rows)
     estimates_only = all(r["energy_label"] in ("estimate", None) for r in rows)
     threads = {r["threads"] for r in rows}
     one_count = threads.pop() if len(threads) == 1 else None
     backend_column = "Backend" if one_count is None else f"Backend ({one_count} thread{'s' * (one_count > 1)})"
     columns = (["Run"] if show_run else []) + [
-        "Model", backend_column, "Size", "MACs", "Accuracy (samples)"] + (["Agreement"] if show_agreement else []) + [
+        "Model", backend_column, "Size", "MACs", "Accuracy (samples)"] + ([_agreement_head(one_agreement_count)] if show_agreement else []) + [
         "p50 \u00b5s", "95% CI", "p99 \u00b5s", "Pre-processing share", "Inference p50 \u00b5s",
         "p50 vs fp32", "CPU \u00b5s per inference", "Energy \u00b5J per inference" + (" (estimate)" if estimates_only else ""),
         "Verdict"]
@@ -57,7 +69,7 @@ def _result_table(rows: list[dict]) -> Table:
         table_rows.append(([r["run"]] if show_run else []) + [
             model_label(r), r["backend"] if one_count else f"{r['backend']} \u00d7{r['threads']}",
             fmt.size(r["size_bytes"]), fmt.count(r["macs"]), fmt.accuracy(r["accuracy"], r["accuracy_samples"])] + (
-            [fmt.fraction(r["agreement"])] if show_agreement else []) + [
+            [_agreement_cell(r, one_agreement_count)] if show_agreement else []) + [
             fmt.us(r["p50_us"]), _ci(r), fmt.us(r["p99_us"]), fmt.percent(r["preprocess_share"]),
             fmt.us(r["inference_p50_us"]), DASH if r["vs_fp32"] is None else f"{r['vs_fp32']:.2f}x",
             fmt.us(r["cpu_us"]), energy, _verdict_cell(r)])
@@ -91,12 +103,38 @@ def _verdict_text(verdict: dict) -> Text:
                  f"{fmt.size(recommended['size_bytes'])}); rule: {verdict['rule']}.")
 
 
+IN_MODEL_SUFFIX = "-in-model"
+
+
+def _host_vs_in_model(rows: list[dict]) -> list[Table]:
+    """Each model beside its in-model twin (same bundle and backend): p50s, host share, speed-up."""
+    by_key = {(r["bundle"], r["model_id"], r["backend"], r["threads"], r["run"]): r for r in rows}
+    pairs = []
+    for r in rows:
+        if not r["in_model_ops"]:
+            continue
+        host = by_key.get((r["bundle"], r["model_id"].removesuffix(IN_MODEL_SUFFIX), r["backend"], r["threads"], r["run"]))
+        if host is not None:
+            pairs.append((host, r))
+    if not pairs:
+        return []
+    table_rows = [[model_label(h), " -> ".join(r["in_model_ops"]), fmt.us(h["p50_us"]), fmt.percent(h["preprocess_share"]),
+                   fmt.us(r["p50_us"]), fmt.percent(r["preprocess_share"]), f"{h['p50_us'] / r['p50_us']:.2f}x",
+                   fmt.fraction(h["accuracy"]), fmt.fraction(r["accuracy"])]
+                  for h, r in sorted(pairs, key=lambda p: p[1]["p50_us"])]
+    return [Table(["Model", "In the model", "Host-preprocessed p50 \u00b5s", "Host share", "In-model p50 \u00b5s",
+                   "Host share (in-model)", "Speed-up", "Accuracy (host)", "Accuracy (in-model)"], table_rows,
+                  caption="Host-preprocessed vs in-model: the same network, with the listed preprocessing ops run by "
+                          "numpy on the host or inside the model (raw uint8 frame in). Host share: the part of the "
+                          "end-to-end p50 spent in host preprocessing (cast/quantize included).")]
+
+
 def results_sections(merged: dict) -> list[Section]:
     """Per device: the verdict, the comparison table and the latency distribution chart."""
     out = []
     for label, rows in merged["rows"].items():
         verdict = merged["verdicts"][label]
-        blocks = [_verdict_text(verdict), _result_table(rows), *_slower_than_fp32(verdict)]
+        blocks = [_verdict_text(verdict), _result_table(rows), *_slower_than_fp32(verdict), *_host_vs_in_model(rows)]
         chart = latency_chart(sorted(rows, key=lambda r: r["p50_us"]), f"Latency distribution on {label}")
         if chart:
             blocks.append(Svg(chart, caption="Percentiles recorded by the bench, per variant."))

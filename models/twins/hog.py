@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge_runtime.preprocess.hog import _grid, _interpolated_tables, _validate
+from edge_runtime.preprocess.hog import _grid, _interpolated_tables
 from models.backend import tf
 from models.twins.registry import NotCompilable, register_twin
 from models.twins.steps import central_differences, matmul_last, positive, unsigned_orientation
@@ -29,11 +29,11 @@ def _at_least(z):
 
 def _magnitude_and_bins(x, orientations: int):
     """(N, 1, H, W) gradient magnitude and (N, 1, H, W) orientation in bin units [0, bins)."""
-    gy, gx = central_differences(x)
+    h, w = int(x.shape[1]), int(x.shape[2])
+    gy, gx = central_differences(tf.reshape(x, [-1, h, w]))
     mag = tf.sqrt(gy * gy + gx * gx + _TINY) - np.float32(np.sqrt(_TINY))  # 0 at 0, sqrt(s) otherwise
     u = unsigned_orientation(gy, gx) * np.float32(orientations)
-    to_planes = lambda t: tf.transpose(t, [0, 3, 1, 2])  # noqa: E731  (N, H, W, 1) -> (N, 1, H, W)
-    return to_planes(mag), to_planes(u)
+    return tf.reshape(mag, [-1, 1, h, w]), tf.reshape(u, [-1, 1, h, w])
 
 
 def _l2hys(v, eps1, eps2, *, squared: bool):
@@ -52,15 +52,20 @@ def _interpolated(x, cell: int, block: int, orientations: int):
     nby, nbx = _grid(h, w, cell, block)
     ax, ay, _, _ = _interpolated_tables(h, w, cell, block, orientations)
     mag, u = _magnitude_and_bins(x, orientations)
-    centres = (np.arange(orientations, dtype=np.float32) + 0.5).reshape(1, -1, 1, 1)
-    a = tf.abs(u - centres)  # (N, bins, H, W); the circular distance is min(a, bins - a)
-    tents = tf.nn.relu(tf.maximum(1.0 - a, a - np.float32(orientations - 1)))
-    pooled = matmul_last(tents * mag, ax)  # (N, bins, H, X)
-    pooled = matmul_last(tf.transpose(pooled, [0, 1, 3, 2]), ay)  # (N, bins, X, Y)
+    # tents on bins + 2 centres (-0.5 and bins + 0.5 are the wrap-around neighbours of the last and
+    # first bin), folded back after pooling: pooling is linear, and the fold is a tiny matmul there
+    planes = orientations + 2
+    centres = (np.arange(planes, dtype=np.float32) - 0.5).reshape(1, -1, 1, 1)
+    tents = tf.nn.relu(1.0 - tf.abs(u - centres))  # (N, bins + 2, H, W)
+    pooled = matmul_last(tents * mag, ax)  # (N, planes, H, X)
+    pooled = matmul_last(tf.transpose(pooled, [0, 1, 3, 2]), ay)  # (N, planes, X, Y)
     # X = (bx, cx), Y = (by, cy); OpenCV orders (bx, by, cx, cy, bin)
-    pooled = tf.reshape(pooled, [-1, orientations, nbx, block, nby, block])
+    pooled = tf.reshape(pooled, [-1, planes, nbx, block, nby, block])
+    fold = np.zeros((planes, orientations), np.float32)
+    fold[np.arange(1, planes - 1), np.arange(orientations)] = 1.0
+    fold[0, orientations - 1] = fold[planes - 1, 0] = 1.0
     size = block * block * orientations
-    blocks = tf.reshape(tf.transpose(pooled, [0, 2, 4, 3, 5, 1]), [-1, nbx * nby, size])
+    blocks = tf.reshape(matmul_last(tf.transpose(pooled, [0, 2, 4, 3, 5, 1]), fold), [-1, nbx * nby, size])
     return tf.reshape(_l2hys(blocks, 0.1 * size, 1e-3, squared=False), [-1, nbx * nby * size])
 
 
@@ -91,14 +96,14 @@ def _skimage(x, cell: int, block: int, orientations: int):
 _VARIANTS = {"interpolated": _interpolated, "skimage": _skimage}
 
 
-@register_twin("hog")
+@register_twin("hog", piecewise="orientation binning (a bin edge: a jump for skimage, a kink interpolated) and zero gradient magnitude")
 def hog(x, *, variant: str = "interpolated", cell: int = 7, block: int = 2, orientations: int = 9):
     """The numpy ``hog`` in graph ops: (N, H, W, 1) float32 -> (N, features) float32.
 
     Differentiable almost everywhere; piecewise where a pixel's orientation crosses a bin edge
-    (skimage: a jump; interpolated: a kink) and at zero gradient.
+    (skimage: a jump; interpolated: a kink) and at zero gradient. Parameters are validated where
+    the pipeline is built (``Pipeline.from_spec``), not here.
     """
-    _validate(variant=variant, cell=cell, block=block, orientations=orientations)
     if x.shape[-1] != 1:
         raise NotCompilable(f"hog twin: expected 1 channel. Received: shape={tuple(x.shape)}")
     return _VARIANTS[variant](x, cell, block, orientations)

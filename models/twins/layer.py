@@ -14,6 +14,7 @@ from edge_runtime.errors import ConfigError
 from edge_runtime.preprocess import Pipeline
 from models.backend import keras, tf
 from models.layers import _register
+from models.twins.chain import TwinChain, twin_params
 from models.twins.registry import NotCompilable, get_twin
 
 
@@ -24,11 +25,6 @@ def _plain(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def _arrays(step) -> dict:
-    """A pipeline step's parameters for its twin: fitted state as float32 arrays."""
-    return {k: (np.asarray(v, np.float32) if k in step.op.state else v) for k, v in step.params.items()}
 
 
 @_register
@@ -45,13 +41,14 @@ class Preprocess(keras.layers.Layer):
         self.pipeline = Pipeline.from_spec(self.steps)
         if not self.pipeline.is_fitted:
             raise ConfigError("Preprocess: expected a fitted pipeline spec. Received: a step without its state")
-        self._twins = [(get_twin(step.op.name), _arrays(step)) for step in self.pipeline.steps]
+        for step in self.pipeline.steps:
+            get_twin(step.op.name)  # every op must have a twin: refused here, not at the first call
 
     def call(self, inputs):
-        x = tf.cast(inputs, tf.float32)
-        for twin, params in self._twins:
-            x = twin(x, **params)
-        return x
+        # a few twins depend on the dtype their numpy op receives (invert's default maximum, grayscale's
+        # uint8 rounding): the chain follows it from the raw input's dtype through the ops' contracts
+        chain = TwinChain(self.pipeline, tuple(int(d) for d in inputs.shape[1:]), inputs.dtype.name)
+        return chain(tf.cast(inputs, tf.float32))
 
     def compute_output_shape(self, input_shape):
         shape = self.pipeline.output_shape(tuple(int(d) for d in input_shape[1:]))
@@ -73,7 +70,7 @@ def compilable_prefix(pipeline: Pipeline, sample_shape: tuple[int, ...]) -> int:
             break
         try:
             probe = tf.zeros((1, *shape), tf.float32)
-            get_twin(step.op.name)(probe, **_arrays(step))
+            get_twin(step.op.name)(probe, **twin_params(step))
         except NotCompilable:
             break
         shape = tuple(int(d) for d in step.op.output_shape(shape, **step.params))

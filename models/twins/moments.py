@@ -43,7 +43,7 @@ def skew(x):
     return (m11 - m10 * m01 / mass) / (mu02 + flat) * (1.0 - flat)  # (N, 1)
 
 
-@register_twin("deskew")
+@register_twin("deskew", piecewise="the shear's linear interpolation (kinks at whole-pixel shifts)")
 def deskew(x):
     """The numpy ``deskew`` in graph ops: (N, H, W, 1) float32 -> same shape.
 

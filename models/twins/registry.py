@@ -22,13 +22,18 @@ class NotCompilable(ConfigError):
 TWINS: dict[str, Callable] = {}
 
 
-def register_twin(name: str):
-    """Decorator: register ``fn`` as the graph twin of op ``name``."""
+def register_twin(name: str, *, piecewise: str | None = None):
+    """Decorator: register ``fn`` as the graph twin of op ``name``.
+
+    ``piecewise``: where the twin's gradient is only piecewise defined (e.g. "orientation
+    binning"), stored as ``fn.piecewise`` for the white-box attack's notes; None when smooth.
+    """
 
     def wrap(fn):
         if name in TWINS:
             raise ValueError(f"twin {name!r} is registered twice")
         TWINS[name] = fn
+        fn.piecewise = piecewise
         return fn
 
     return wrap

@@ -20,8 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: auto)")
     parser.add_argument("--out", default="runs/demo", metavar="DIR",
                         help="output directory; a re-run reuses its finished stages (default: runs/demo)")
+    from pipelines.demo import PROFILES
+
     parser.add_argument("--quick", action="store_true",
-                        help="fewer epochs and samples, the slowest tfmot variants skipped (about 2 minutes)")
+                        help=f"fewer epochs and samples, the slowest tfmot variants skipped "
+                             f"({PROFILES['quick'].duration}; without it {PROFILES['default'].duration})")
     parser.add_argument("--overwrite", action="store_true",
                         help="empty DIR first (it holds something else, or start the demo afresh)")
     parser.add_argument("--json", metavar="FILE", help="also write the report JSON to FILE")

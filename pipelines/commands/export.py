@@ -54,6 +54,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list-variants", action="store_true", help="print the known variants and exit")
 
 
+def _figure(value) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def summary(manifest: dict) -> list[str]:
+    """One row per model: size, fidelity to its source, agreement with the float model, count, verdict."""
+    from edge_runtime import validation as read
+    from edge_runtime.tables import format_table
+
+    head = ("model", "precision", "bytes", "gzip bytes", "fidelity", "to", "agreement w/ keras:float", "samples",
+            "validation", "test metric")
+    rows = []
+    for m in manifest["models"]:
+        v, acc, agree = m["validation"], m["accuracy"], read.float_agreement(m)
+        rows.append((m["id"], m["precision"], f"{m['size_bytes']:,}", f"{m['gzip_bytes']:,}", _figure(v["top1_agreement"]),
+                     v["reference"], _figure(agree and agree["top1_agreement"]), f"{v['samples']:,}", read.verdict(m),
+                     f"{acc['metric']} {acc['value']:.4f}"))
+    first = manifest["models"][0]["validation"]
+    return [*format_table(head, rows),
+            f"validation samples: {read.samples_text(first)}, never the test split. fidelity: top-1 agreement "
+            "with the Keras model the artifact was converted from (the export threshold); agreement: with the "
+            "trained float model. inconclusive: too few samples for the threshold (docs/bundle.md)."]
+
+
 def run(args: argparse.Namespace) -> int:
     if args.list_variants:
         from export.variants import describe
@@ -77,11 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = ExportConfig(**{**values(args, ExportConfig), "thresholds": thresholds})
     manifest = export_run(args.run_dir, args.out, config, overwrite=args.overwrite, as_zip=args.zip)
-    for model in manifest["models"]:
-        v, acc = model["validation"], model["accuracy"]
-        agreement = "-" if v["top1_agreement"] is None else f"{v['top1_agreement']:.4f}"
-        print(f"{model['id']:<22} {model['precision']:<16} {model['size_bytes']:>10,} B  gzip {model['gzip_bytes']:>10,} B"
-              f"  agreement {agreement}  {acc['metric']} {acc['value']:.4f}")
+    print("\n".join(summary(manifest)))
     if args.json:
         from edge_runtime import atomic
 

@@ -17,10 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eps", default="0,0.05,0.1,0.2",
                         help="comma-separated perturbation sizes, as fractions of the input range (default: %(default)s)")
     parser.add_argument("--run", metavar="RUN_DIR",
-                        help="the run a BUNDLE was exported from (default: the one its manifest records)")
+                        help="the run a BUNDLE was exported from (default: its manifest's source_run)")
     parser.add_argument("--surrogate", metavar="RUN_DIR",
-                        help="craft on this run's float model instead (needed when the target's preprocessing, "
-                             "e.g. HOG, is not differentiable): a transfer attack")
+                        help="also craft on this run's float model: a transfer attack, beside the white-box one "
+                             "(the only attack when an op of the target's preprocessing, e.g. lbp, has no "
+                             "differentiable graph twin)")
     parser.add_argument("--limit", type=int, default=1000, help="held-out samples to attack (default: %(default)s)")
     parser.add_argument("--backend", help="edge backend for the bundle's variants (default: each model's own)")
     parser.add_argument("--out", metavar="DIR", help="where robustness.json and robustness.png go (default: the run)")
@@ -39,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
     run_dir, bundle = robustness.resolve_target(args.target, run=args.run)
     target = load_run(run_dir)
     surrogate = load_run(args.surrogate) if args.surrogate else None
-    print(f"robustness: crafting FGSM examples for eps={eps} on "
-          f"{(surrogate or target).name!r}{' (surrogate)' if surrogate else ''}", flush=True)
+    print(f"robustness: crafting FGSM examples for eps={eps}"
+          f"{f' (and on surrogate {surrogate.name!r})' if surrogate else ''}", flush=True)
     result = robustness.evaluate(target, eps, bundle=bundle, surrogate=surrogate, limit=args.limit,
                                  backend=args.backend)
     out = Path(args.out) if args.out else target.path

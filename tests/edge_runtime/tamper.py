@@ -10,23 +10,25 @@ import hashlib
 import json
 from pathlib import Path
 
+from tests.edge_runtime.oracles import oracle
+
 
 def tflite_object(data: bytes):
-    """The TFLite model as TensorFlow's mutable ``ModelT`` object (imports TensorFlow: tests only)."""
-    from tensorflow.lite.tools import flatbuffer_utils
+    """The TFLite model as TensorFlow's mutable ``ModelT`` object (TensorFlow: skipped in edge-only installs)."""
+    flatbuffer_utils = oracle("tensorflow.lite.tools.flatbuffer_utils")
 
     return flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
 
 
 def tflite_bytes(model) -> bytes:
-    from tensorflow.lite.tools import flatbuffer_utils
+    flatbuffer_utils = oracle("tensorflow.lite.tools.flatbuffer_utils")
 
     return flatbuffer_utils.convert_object_to_bytearray(model)
 
 
 def fully_connected_weights_to(data: bytes, index: int) -> bytes:
     """The model with its first FULLY_CONNECTED operator's weights input index replaced by ``index``."""
-    from tensorflow.lite.python import schema_py_generated as schema
+    schema = oracle("tensorflow.lite.python.schema_py_generated")
 
     model = tflite_object(data)
     codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in model.operatorCodes]

@@ -191,10 +191,13 @@ def test_the_cli_names_known_variants_and_available_providers(tiny, capsys):
 
 
 def test_batches_of_several_samples_count_in_throughput(tiny):
-    r = run_bench(open_bundle(tiny.path), ["onnx-fp32"], None, BenchSettings(runs=50, warmup=2, batch=4))
+    # 500 runs: with 50 a loaded machine's stalls between runs made throughput a tenth of 4 / latency
+    r = run_bench(open_bundle(tiny.path), ["onnx-fp32"], None, BenchSettings(runs=500, warmup=10, batch=4))
     res = r["results"][0]
     assert r["settings"]["batch"] == 4
-    assert res["throughput_per_s"] == pytest.approx(4e6 / res["latency_us"]["end_to_end"]["mean"], rel=0.5)
+    per_batch = 1e6 / res["latency_us"]["end_to_end"]["mean"]  # batches per second while timed
+    # four samples per batch: at most 4x the batch rate (the loop adds bookkeeping), above 1x it
+    assert per_batch < res["throughput_per_s"] <= 4 * per_batch * 1.02
     assert np.isfinite(res["latency_us"]["inference"]["p50"])
 
 

@@ -21,6 +21,7 @@ from edge_runtime.bundle import open_bundle
 from edge_runtime.bundlefiles import BundleFiles, load_npy
 from edge_runtime.errors import BundleError, UserError
 from tests.edge_runtime.bundle_factory import copy_bundle, tiny_bundle
+from tests.edge_runtime.oracles import oracle
 from tests.edge_runtime.tamper import rehash
 
 
@@ -155,7 +156,7 @@ def test_an_input_shape_of_100000_squared_is_refused_by_the_manifest_check(tmp_p
 
 
 def test_onnx_external_data_must_be_listed_inside_and_hashed(tmp_path):
-    import onnx
+    onnx = oracle("onnx")
 
     bundle_dir = copy_bundle(tmp_path)
     model = onnx.load(bundle_dir / "models" / "fp32.onnx")
@@ -174,7 +175,7 @@ def test_onnx_external_data_must_be_listed_inside_and_hashed(tmp_path):
 
 
 def test_onnx_external_data_pointing_outside_is_refused(tmp_path):
-    import onnx
+    onnx = oracle("onnx")
 
     from edge_runtime.onnxdata import external_locations
 

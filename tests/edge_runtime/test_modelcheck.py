@@ -19,6 +19,7 @@ from edge_runtime.bundle import open_bundle
 from edge_runtime.errors import BundleError
 from edge_runtime.modelcheck import cache_dir
 from tests.edge_runtime.bundle_factory import copy_bundle, tiny_bundle
+from tests.edge_runtime.oracles import oracle
 from tests.edge_runtime.tamper import fully_connected_weights_to, replace_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +85,7 @@ def test_the_verdict_is_cached_per_sha256_so_the_probe_runs_once(segfaulting_bun
 
 
 def test_an_onnx_model_whose_graph_is_broken_is_refused_with_its_name(tmp_path):
-    import onnx
+    onnx = oracle("onnx")
 
     bundle_dir = copy_bundle(tmp_path)
     model = onnx.load(bundle_dir / "models" / "fp32.onnx")

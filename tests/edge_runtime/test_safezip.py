@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +95,13 @@ def _declare_size(archive, name: str, size: int) -> None:
         central = data.find(b"PK\x01\x02", central + 4)
     struct.pack_into("<I", data, info.header_offset + 22, size)
     archive.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("crasher", sorted((Path(__file__).parents[1] / "fuzz" / "crashers" / "zip").glob("crash-*")),
+                         ids=lambda p: p.name[:14])
+def test_archives_the_fuzzer_found_are_one_bundle_error(crasher, tmp_path):
+    """A header offset that seeks to EINVAL, a 'zip file version 6.7': both were tracebacks."""
+    archive = tmp_path / "found.zip"
+    archive.write_bytes(crasher.read_bytes())
+    with pytest.raises(BundleError, match="found.zip"):
+        open_bundle(archive)

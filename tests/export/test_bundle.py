@@ -111,6 +111,26 @@ def test_zip_bundle_has_the_manifest_at_its_root(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+def test_the_source_run_is_recorded_by_name_absolute_path_and_path_from_the_bundle(tmp_path):
+    from edge_runtime.bundle import open_bundle
+    from edge_runtime.manifest import validate_manifest
+
+    run = tmp_path / "runs" / "mnist_mlp"
+    run.mkdir(parents=True)
+    (tmp_path / "bundles").mkdir()
+    write_bundle(tmp_path / "bundles" / "mlp.zip", populate_with(b"m"), as_zip=True, run_dir=run)
+    write_bundle(run / "bundle", populate_with(b"m"), run_dir=run)
+    with open_bundle(tmp_path / "bundles" / "mlp.zip") as bundle:
+        assert bundle.source_run == {"name": "mnist_mlp", "path": str(run.resolve()), "relative": "../runs/mnist_mlp"}
+    with open_bundle(run / "bundle") as bundle:
+        assert bundle.source_run["relative"] == "."
+    write_bundle(tmp_path / "old", populate_with(b"m"))
+    with open_bundle(tmp_path / "old") as bundle:
+        assert bundle.source_run is None  # written without it: the run is unknown, never guessed
+    manifest = {**example_manifest(), "source_run": {"name": "mnist_mlp", "path": 3, "relative": None}}
+    assert any("source_run" in error for error in validate_manifest(manifest))
+
+
 KILLED_WRITER = """
 import os, sys, time
 from export.bundle import write_bundle

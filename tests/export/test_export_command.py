@@ -126,6 +126,7 @@ def test_list_variants_names_formats_and_precisions(capsys):
 
 def test_tflite_dense_per_channel_flag_reaches_the_converter(mlp_run, tmp_path):
     out = tmp_path / "bundle"
-    assert export(mlp_run, "--variants", "int8", "--formats", "tflite", "--tflite-dense-per-channel", "--out", out) == 0
+    assert export(mlp_run, "--variants", "int8", "--formats", "tflite", "--tflite-dense-per-channel",
+                  "--no-in-model", "--out", out) == 0
     (model,) = read_manifest(out)["models"]
     assert "dense weights: one scale per output unit" in model["notes"]

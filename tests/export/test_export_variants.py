@@ -19,8 +19,15 @@ def _by_id(manifest):
 def test_float_and_int8_in_both_formats_validate_and_read_back(mlp_run, tmp_path):
     manifest = export_run(mlp_run, tmp_path / "bundle", ExportConfig(variants=("fp32", "int8")), log=lambda _: None)
     models = _by_id(manifest)
-    assert set(models) == {"tflite-fp32", "tflite-int8", "onnx-fp32", "onnx-int8"}
+    host = {"tflite-fp32", "tflite-int8", "onnx-fp32", "onnx-int8"}
+    assert set(models) == host | {f"{i}-in-model" for i in host}  # scale and flatten compile into the graph
     assert all(m["validation"]["passed"] for m in models.values())
+    # in-model int8: the raw uint8 frame goes in as it is; scale is quantized with the network
+    raw = models["tflite-int8-in-model"]
+    assert raw["in_model_ops"] == ["scale", "flatten"] and models["tflite-int8"]["in_model_ops"] == []
+    assert raw["inputs"][0]["dtype"] == "uint8" and raw["inputs"][0]["shape"][1:] == [8, 8, 1]
+    assert "quantized with the network" in raw["notes"] and "dense weights: one scale per tensor" in raw["notes"]
+    assert raw["accuracy"]["value"] == pytest.approx(models["tflite-int8"]["accuracy"]["value"], abs=0.011)
     assert models["tflite-fp32"]["validation"]["top1_agreement"] == 1.0
     assert models["tflite-fp32"]["validation"]["max_abs_error"] < 1e-5
     # int8 means full integer: int8 tensors in and out, with their quantization parameters

@@ -67,6 +67,23 @@ def test_the_runtime_feeds_raw_frames_and_runs_only_the_rest_on_the_host(hybrid_
             host.predict(frames).argmax(1).tolist()
 
 
+def test_inspect_says_where_each_op_runs():
+    import copy
+
+    from edge_runtime.commands.inspect import summary
+    from tests.edge_runtime.manifest_example import example_manifest
+
+    manifest = example_manifest()
+    ops = [s["op"] for s in manifest["preprocessing"]]
+    raw = copy.deepcopy(manifest["models"][0])
+    raw.update(id="tflite-fp32-in-model", variant="fp32-in-model", in_model_ops=ops[:1])
+    manifest["models"].append(raw)
+    where = [line for line in summary(manifest, "verified") if line.startswith("where")]
+    assert where[0].startswith(f"where       in the model: nothing; on the host: {' -> '.join(ops)}")
+    assert where[1].startswith(f"where       in the model: {ops[0]}; on the host: {' -> '.join(ops[1:]) or 'nothing'}")
+    assert where[1].endswith("[tflite-fp32-in-model]")
+
+
 def test_in_model_ops_must_be_the_pipelines_first_steps():
     from edge_runtime.manifest import validate_manifest
     from tests.edge_runtime.manifest_example import example_manifest

@@ -72,7 +72,8 @@ def test_convolutions_stay_per_channel(digits):
 
 @pytest.mark.parametrize("per_channel, note", [(False, "one scale per tensor"), (True, "one scale per output unit")])
 def test_the_manifest_notes_say_how_dense_weights_were_scaled(mlp_run, tmp_path, per_channel, note):
-    config = ExportConfig(variants=("int8",), formats=("tflite",), tflite_dense_per_channel=per_channel)
+    config = ExportConfig(variants=("int8",), formats=("tflite",), tflite_dense_per_channel=per_channel,
+                          in_model=False)
     (model,) = export_run(mlp_run, tmp_path / "b", config, log=lambda _: None)["models"]
     assert model["validation"]["passed"]
     assert f"dense weights: {note}" in model["notes"]

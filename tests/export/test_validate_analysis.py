@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from edge_runtime.errors import ConfigError
+from edge_runtime.metrics import cosine_similarity, predicted_class
 from export.analysis import gzip_size, layer_table
-from export.validate import compare, cosine_similarity, predicted_class, thresholds_for
+from export.validate import compare, min_samples, thresholds_for
 
 
 def test_agreement_error_and_cosine_match_hand_values():
@@ -63,3 +64,34 @@ def test_gzip_size_shows_zeros():
     sparse = dense.copy()
     sparse[rng.random(10_000) < 0.8] = 0
     assert gzip_size(sparse.tobytes()) < 0.5 * gzip_size(dense.tobytes())
+
+
+@pytest.mark.parametrize("threshold", [0.9, 0.98, 0.99, 0.999])
+def test_min_samples_is_where_a_perfect_score_shows_the_threshold_at_95_percent(threshold):
+    binomtest = pytest.importorskip("scipy.stats").binomtest
+    n = min_samples(threshold)
+
+    def lower_bound(count):  # one-sided 95% Clopper-Pearson = the two-sided 90% exact interval's low end
+        return binomtest(count, count).proportion_ci(confidence_level=0.90, method="exact").low
+
+    assert lower_bound(n) >= threshold > lower_bound(n - 1)
+    assert min_samples(1.0) is None
+
+
+@pytest.mark.parametrize(("samples", "flips", "verdict"), [(60, 0, "inconclusive"), (60, 1, "inconclusive"),
+                                                          (148, 0, "inconclusive"), (149, 0, "passed"),
+                                                          (149, 2, "passed"), (149, 3, "failed")])
+def test_a_passed_check_on_too_few_samples_is_inconclusive(samples, flips, verdict):
+    reference = np.tile(np.array([[0.9, 0.1]], np.float32), (samples, 1))
+    outputs = reference.copy()
+    outputs[:flips] = [0.1, 0.9]
+    record = compare(reference, outputs, task="classification", thresholds={"top1_agreement": 0.98},
+                     reference_name="keras:float", sources={"validation": samples})
+    assert record["verdict"] == verdict and record["samples"] == samples and record["min_samples"] == 149
+    assert record["passed"] == (verdict != "failed")
+
+
+def test_regression_has_no_agreement_so_its_count_is_not_judged():
+    y = np.linspace(0, 1, 10, dtype=np.float32)[:, None]
+    record = compare(y, y, task="regression", thresholds=thresholds_for("fp32"), reference_name="keras:float")
+    assert record["verdict"] == "passed" and record["min_samples"] is None and record["top1_agreement"] is None

@@ -13,10 +13,10 @@ import zipfile
 
 import numpy as np
 import pytest
-from pipelines.rundir import load_run, save_run
 
+from models.rundir import load_run, save_run
 from models.saving import ModelFileError, load_keras_model
-from tests.pipelines.test_rundir import INPUT, samples
+from tests.models.test_rundir import INPUT, samples
 
 
 def _payload_model(marker):

@@ -48,4 +48,5 @@ def _run_installed_demo(tmp_path_factory) -> Path:
         raise RuntimeError(f"edgenn demo --quick from the installed wheel failed ({done.returncode}):\n"
                            f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
     (root / "demo.log").write_text(done.stdout, "utf-8")
+    (root / "demo.stderr.log").write_text(done.stderr, "utf-8")
     return root

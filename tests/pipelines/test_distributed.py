@@ -99,6 +99,7 @@ def test_two_workers_on_loopback_finish_with_identical_weights(tmp_path, config)
             w.wait(timeout=30)
     for w, (_, err) in zip(workers, outputs, strict=True):
         assert w.returncode == 0, err[-3000:]
+        assert "WARNING: TF_CONFIG names only loopback addresses, but TensorFlow's gRPC server listens on" in err
     reports = [json.loads(o.strip().splitlines()[-1]) for o, _ in outputs]
     assert [r["replicas"] for r in reports] == [2, 2]
     chief, other = _weights(f"{out}-weights-0.npz"), _weights(f"{out}-weights-1.npz")
@@ -106,3 +107,49 @@ def test_two_workers_on_loopback_finish_with_identical_weights(tmp_path, config)
         np.testing.assert_array_equal(a, b)
     assert (out / "run.json").exists()  # the chief wrote the run directory
     assert not any(p.name.startswith("edgenn-worker-") for p in out.iterdir())
+
+
+SERVER_SCRIPT = """
+import json, sys
+from models.backend import tf
+server = tf.distribute.Server({"worker": [sys.argv[1]]}, job_name="worker", task_index=0, start=True)
+print("started", flush=True)
+sys.stdin.read()
+"""
+
+
+def _listening(port: int) -> set[str]:
+    """Local addresses (hex, as /proc/net/tcp writes them) with a socket listening on ``port``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as handle:
+            for line in handle.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, _, hex_port = local.partition(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A = LISTEN
+                    found.add(address)
+    return found
+
+
+def test_a_loopback_cluster_still_listens_on_every_interface():
+    """The reference for the warning: TensorFlow binds 0.0.0.0 (or ::) even for 127.0.0.1 in TF_CONFIG."""
+    port = _free_ports(1)[0]
+    server = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, f"127.0.0.1:{port}"], env=_env(),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "started"
+        addresses = _listening(port)
+    finally:
+        server.kill()
+        server.communicate(timeout=30)
+    assert addresses & {"00000000", "00000000000000000000000000000000"}, addresses
+    assert "0100007F" not in addresses  # not bound to 127.0.0.1 alone
+
+
+def test_the_warning_names_the_port_and_is_loudest_for_loopback_clusters():
+    from pipelines.strategy import exposure_warning
+
+    loopback = {"cluster": {"worker": ["127.0.0.1:2222", "localhost:2223"]}, "task": {"type": "worker", "index": 1}}
+    remote = {"cluster": {"worker": ["10.0.0.5:2222", "10.0.0.6:2222"]}, "task": {"type": "worker", "index": 0}}
+    assert "names only loopback addresses" in exposure_warning(loopback) and "0.0.0.0:2223" in exposure_warning(loopback)
+    assert "trusted network" in exposure_warning(remote) and "loopback" not in exposure_warning(remote)

@@ -35,7 +35,8 @@ def _env():
 
 
 def test_a_killed_run_resumes_and_matches_an_uninterrupted_run(tmp_path):
-    sections = {**TINY_DIGITS, "model": {"builder": "mlp", "hidden": [32]},
+    # dropout draws a new mask every step: the resumed run must continue the random stream, not restart it
+    sections = {**TINY_DIGITS, "model": {"builder": "mlp", "hidden": [32], "dropout": 0.3},
                 "train": {"epochs": EPOCHS, "batch_size": 32, "verbose": 0, "early_stopping": 4}}
     config = write_config(tmp_path / "resume.toml", sections)
     killed = tmp_path / "killed"

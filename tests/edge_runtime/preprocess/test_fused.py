@@ -54,3 +54,11 @@ def test_other_pipelines_go_step_by_step():
     spec = [HYBRID[0], HYBRID[1], {"op": "hog", "variant": "skimage"}]
     assert fused_module.one_frame(Pipeline.from_spec(spec).steps, mnist(1)) is None
     assert fused_module.one_frame(Pipeline.from_spec(HYBRID[:2]).steps, mnist(1)) is None
+
+
+def test_fused_paths_are_registered_by_op_sequence():
+    assert ("deskew", "scale", "hog") in fused_module.FUSED
+    with pytest.raises(ValueError, match="registered twice"):
+        fused_module.register_fused("deskew", "scale", "hog")(lambda steps, x: None)
+    x = mnist(1)
+    assert fused_module.one_frame(Pipeline.from_spec([{"op": "scale"}, {"op": "deskew"}]).steps, x) is None

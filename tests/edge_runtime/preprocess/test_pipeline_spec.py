@@ -1,6 +1,8 @@
 """Pipeline specs: the default hybrid config, JSON round trips with fitted state, and spec errors."""
 
 import json
+import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +40,22 @@ def test_spec_round_trips_through_json_with_npy_state(tmp_path):
     assert again.to_spec(tmp_path / "second") == written
 
 
+#: a library an op's docstring names as the function it reproduces (the reference its tests compare with)
+REFERENCE = re.compile(r"cv2\.|OpenCV|skimage|scikit-image|PIL\b|Pillow|tf\.|[Kk]eras|sklearn|scikit-learn|scipy|np\.|NumPy")
+
+
 def test_every_registered_op_has_shape_and_cost_and_a_docstring_naming_a_reference():
     for op in OPS.values():
-        assert op.fn.__doc__ and op.output_shape is not None and op.cost is not None, op.name
+        assert op.output_shape is not None and op.cost is not None, op.name
+        doc = op.fn.__doc__ or ""
+        if "module docstring" in doc:  # "see the module docstring": the reference is named there
+            doc += sys.modules[op.fn.__module__].__doc__ or ""
+        assert REFERENCE.search(doc), f"{op.name}: the docstring names no reference implementation"
+
+
+def test_the_reference_check_rejects_a_docstring_without_one():
+    assert REFERENCE.search("3x3 Sobel derivatives as ``cv2.Sobel(ksize=3)``")
+    assert not REFERENCE.search("Computes the gradient magnitude of each image.")
 
 
 def test_unknown_op_lists_the_known_ones():

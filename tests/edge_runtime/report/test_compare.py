@@ -73,6 +73,21 @@ def test_a_ratio_inside_the_confidence_intervals_is_a_tie_not_slower():
     assert [r["model_id"] for r in verdict["slower_than_fp32"]] == ["onnx-dynamic"]
 
 
+def test_agreement_with_float_carries_its_sample_count():
+    from edge_runtime.report.sections import results_sections
+
+    run = x86_run()
+    for r, (agree, n) in zip(run["results"], [(1.0, 3000), (0.99, 3000), (1.0, 3000), (0.98, 3000), (0.99, 3000)],
+                             strict=True):
+        r.update(agreement=agree, agreement_samples=n)
+    (section,) = results_sections(merge([run]))
+    assert [b for b in section.blocks if "Agreement with float (3,000 samples)" in (getattr(b, "columns", None) or [])]
+    run["results"][0]["agreement_samples"] = 60  # counts differ: each cell says its own
+    (section,) = results_sections(merge([run]))
+    table = next(b for b in section.blocks if "Agreement with float" in (getattr(b, "columns", None) or []))
+    assert any("(n=60)" in cell for row in table.rows for cell in row)
+
+
 def test_an_older_bench_file_s_mac_figure_reads_as_a_lower_bound_never_as_the_estimate():
     run = x86_run()
     power = run["results"][0]["power"]
@@ -131,3 +146,17 @@ def test_every_accuracy_in_the_report_carries_its_sample_count():
     text = render_markdown([run])
     assert "0.9790 (n=1,000)" in text and "0.9810 (n unknown)" in text
     assert "Accuracy (samples)" in text
+
+
+def test_host_and_in_model_variants_are_shown_side_by_side_and_both_compete():
+    from edge_runtime.report.sections import results_sections
+
+    in_model = result("tflite-fp32-in-model", 10.0, accuracy=0.981, pre=0.5)
+    in_model["in_model_ops"] = ["deskew", "scale", "hog"]
+    merged = merge([bench_doc(X86, [result("tflite-fp32", 40.0, accuracy=0.981, pre=30.0), in_model], "hybrid")])
+    (verdict,) = merged["verdicts"].values()
+    assert verdict["recommended"]["model_id"] == "tflite-fp32-in-model"  # the recommendation chooses among all
+    (section,) = results_sections(merged)
+    table = next(b for b in section.blocks if getattr(b, "columns", [""])[0] == "Model" and "Speed-up" in b.columns)
+    (row,) = table.rows
+    assert row[1] == "deskew -> scale -> hog" and row[6] == "4.00x"

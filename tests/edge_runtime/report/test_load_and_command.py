@@ -53,3 +53,14 @@ def test_a_bad_input_is_one_line_and_nothing_is_written(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("edgenn report: error:") and "other.json" in err and "\n" not in err
     assert not out.exists()
+
+
+def test_the_command_warns_when_bundles_of_different_datasets_are_merged(tmp_path, capsys):
+    digits, mnist = x86_run(), x86_run()
+    digits["bundle"] |= {"name": "digits-cnn", "dataset": "digits"}
+    mnist["bundle"] |= {"name": "mnist-cnn", "dataset": "mnist-5k"}
+    a, b = _write(tmp_path / "a.json", digits), _write(tmp_path / "b.json", mnist)
+    assert main(["report", str(a), str(b), "--out", str(tmp_path / "r.html"), "--json", str(tmp_path / "r.json")]) == 0
+    assert "warning: These results come from bundles of different tasks or datasets" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "r.json").read_text())
+    assert len(summary["verdicts"]) == 2 and summary["warnings"]
