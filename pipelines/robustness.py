@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from edge_runtime import metrics
 from edge_runtime.errors import ConfigError, UserError
 from pipelines.adversarial import check_eps, default_loss, fgsm
 
@@ -50,8 +51,9 @@ def piecewise_notes(pipeline) -> list[str]:
     """'op: where' for each step whose twin's gradient is only piecewise defined (``register_twin(piecewise=)``)."""
     from models.twins import get_twin
 
+    blocked = set(non_differentiable_ops(pipeline))
     notes = [(s.op.name, getattr(get_twin(s.op.name), "piecewise", None)) for s in pipeline.steps
-             if s.op.name not in non_differentiable_ops(pipeline)]
+             if s.op.name not in blocked]
     return [f"{name}: {where}" for name, where in notes if where]
 
 
@@ -111,7 +113,7 @@ def craft(run, x_raw: np.ndarray, y: np.ndarray, eps_values, *, model=None) -> d
 # --- measuring -----------------------------------------------------------------------------------
 def accuracy(predict: Callable[[np.ndarray], np.ndarray], adversarial: dict[float, np.ndarray], y) -> list[float]:
     """Top-1 accuracy of ``predict`` (raw inputs -> scores) on each eps's examples, in eps order."""
-    return [float(np.mean(np.argmax(predict(x), axis=-1) == y)) for x in adversarial.values()]
+    return [metrics.accuracy(y, predict(x)) for x in adversarial.values()]
 
 
 def keras_predict(run, model) -> Callable[[np.ndarray], np.ndarray]:

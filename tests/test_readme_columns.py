@@ -21,10 +21,10 @@ def _readme_columns() -> set[str]:
 def _report_columns() -> set[str]:
     run = x86_run()
     for r in run["results"]:
-        r["agreement"] = 0.99  # the Agreement column shows when a result carries it
+        r["agreement"], r["agreement_samples"] = 0.99, 3000  # the Agreement column shows when a result carries it
     table = next(b for b in results_sections(merge([run]))[0].blocks if hasattr(b, "columns"))
-    # "Backend (1 thread)" and "... (estimate)" carry what every row shares in the header
-    return {re.sub(r" \((\d+ threads?|estimate)\)$", "", c) for c in table.columns}
+    # "Backend (1 thread)", "... (estimate)" and "... (3,000 samples)" carry what every row shares in the header
+    return {re.sub(r" \((\d+ threads?|estimate|[\d,]+ samples)\)$", "", c) for c in table.columns}
 
 
 def test_the_readme_lists_every_report_column_and_no_other():

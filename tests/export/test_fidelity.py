@@ -57,7 +57,7 @@ def _litert_outputs(path, features):
 
 def test_a_fine_tuned_variant_records_fidelity_to_its_source_and_agreement_with_the_float_model(mlp_run, tmp_path):
     config = ExportConfig(variants=("pruned-int8",), formats=("tflite",), finetune_epochs=1, finetune_min_steps=40,
-                          sparsity=0.5, prune_min_weights=64)
+                          sparsity=0.5, prune_min_weights=64, in_model=False)
     (model,) = export_run(mlp_run, tmp_path / "b", config, log=lambda _: None)["models"]
     fidelity, agreement = model["validation"], model["float_agreement"]
     assert fidelity["reference"] == "keras:pruned" and agreement["reference"] == "keras:float"
@@ -80,7 +80,7 @@ def test_a_fine_tuned_variant_records_fidelity_to_its_source_and_agreement_with_
 def test_too_few_samples_are_inconclusive_and_the_count_is_shown_everywhere(mlp_run, tmp_path, capsys):
     out = tmp_path / "b"
     assert main(["export", str(mlp_run), "--variants", "fp32,int8", "--formats", "tflite",
-                 "--validation-samples", "60", "--out", str(out)]) == 0
+                 "--validation-samples", "60", "--no-in-model", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     models = {m["id"]: m for m in read_manifest(out)["models"]}
     int8 = models["tflite-int8"]["validation"]
@@ -95,7 +95,7 @@ def test_too_few_samples_are_inconclusive_and_the_count_is_shown_everywhere(mlp_
 
 
 def test_zip_without_the_suffix_gets_it(mlp_run, tmp_path, capsys):
-    assert main(["export", str(mlp_run), "--variants", "fp32", "--formats", "tflite", "--zip",
+    assert main(["export", str(mlp_run), "--variants", "fp32", "--formats", "tflite", "--zip", "--no-in-model",
                  "--out", str(tmp_path / "bundle")]) == 0
     assert not (tmp_path / "bundle").exists() and (tmp_path / "bundle.zip").is_file()
     assert "bundle.zip" in capsys.readouterr().err
