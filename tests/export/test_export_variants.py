@@ -66,7 +66,10 @@ def test_every_variant_of_a_cnn_converts_and_validates(cnn_run, tmp_path):
         # fidelity to the model it was converted from; agreement with the float model on the same samples
         assert model["validation"]["reference"] == f"keras:{VARIANTS[model['variant']].source}", model["id"]
         assert model["float_agreement"]["reference"] == "keras:float", model["id"]
-        assert model["float_agreement"]["samples"] == model["validation"]["samples"] == 1600, model["id"]
+        assert model["validation"]["samples"] == 1600, model["id"]
+        # the fine-tuned ones are compared with float only on samples fine-tuning never saw
+        fine_tuned = VARIANTS[model["variant"]].source != "float"
+        assert model["float_agreement"]["samples"] == (300 if fine_tuned else 1600), model["id"]
     # what each precision claims is what the file holds
     assert models["tflite-fp16"]["size_bytes"] < 0.7 * models["tflite-fp32"]["size_bytes"]
     assert models["tflite-int16x8"]["inputs"][0]["dtype"] == "int16"
