@@ -7,7 +7,7 @@ PIP    := $(BIN)/python -m pip
 # The stamp names the inputs, so editing pyproject.toml or constraints.txt re-installs.
 STAMP_KEY := $(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: demo test lint install-train install-dev clean
+.PHONY: demo test lint install-train install-dev clean test-arm64 test-py310
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,5 +36,26 @@ test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+# An emulated Raspberry Pi userland (Debian bookworm arm64, qemu-user; rootfs cached in /var/cache/edgenn):
+# the edge commands and the edge-only suite agree with x86. Needs root; skips with a reason otherwise.
+test-arm64: install-train test-py310
+	$(BIN)/python -m tests.arm64.run
+
+# The edge-only suite natively on Python 3.10 (JetPack 6), in a venv with only the edge extra and pytest.
+PY310 ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python))
+VENV310 ?= .venv-py310
+$(VENV310)/.edge-$(STAMP_KEY):
+	$(PY310) -m venv $(VENV310)
+	$(VENV310)/bin/python -m pip install --quiet ".[edge]" "pytest==9.2.0"
+	touch $@
+
+ifeq ($(PY310),)
+test-py310:
+	@echo "test-py310: SKIPPED: no Python 3.10 found (pyenv's ~/.pyenv/versions/3.10.*; set PY310=...)"
+else
+test-py310: $(VENV310)/.edge-$(STAMP_KEY)
+	PYTHONPATH=$(CURDIR) $(VENV310)/bin/python -m pytest -q -p no:cacheprovider tests/edge_runtime
+endif
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV310) runs .pytest_cache .ruff_cache

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_runtime.backends.litert import outside_xnnpack
 from edge_runtime.bundle import open_bundle
 from edge_runtime.manifest import in_model_ops
-from export.analysis import outside_xnnpack
 from pipelines.datasets.mnist5k import data_file, read_mnist5k
 
 DEMO = Path("runs/demo/bundles")
@@ -87,7 +87,8 @@ def main(argv=None) -> None:
         ratio = f"{host_p50 / p50[(name, model['id'])]:.2f}x" if done and host_p50 else ""
         where = "model" if done else "host"
         outside = outside_xnnpack(model["analysis"].get("ops", {})) if model["format"] == "tflite" else {}
-        rows.append((name, model["id"], done, p50[(name, model["id"])]))
+        kind = next((k for k in KINDS if k in name), name)  # mnist_hybrid -> hybrid
+        rows.append((kind, model["id"], done, p50[(name, model["id"])]))
         print(f"{name:8} {model['id']:28} {where:10} {','.join(_host_ops(name, model, sessions)) or '-':20} "
               f"{p50[(name, model['id'])]:>10.1f} {ratio:>8}  {outside or ''}")
     _goals(rows)

@@ -39,10 +39,18 @@ CLOCK_DROP_LIMIT = 0.10
 COMPLETE_SHARE = 0.95
 
 
+#: the largest batch bench allocates (elements of batch x sample; 1 GiB as float32)
+MAX_BATCH_ELEMENTS = 1 << 28
+
+
 def sample_input(bundle, session, batch: int, seed: int = 0) -> np.ndarray:
     """A deterministic random raw input: the manifest's raw sample, or model features for a bare model."""
     rng = np.random.default_rng(seed)
     spec = bundle.input_spec
+    sample = spec["shape"] if spec is not None else [1 if d < 0 else d for d in session.inputs[0].shape[1:]]
+    if batch * math.prod(sample) > MAX_BATCH_ELEMENTS:
+        raise ConfigError(f"Expected --batch x sample size <= {MAX_BATCH_ELEMENTS} elements (checked before "
+                          f"allocating). Received: batch={batch} of samples {list(sample)}")
     if spec is not None:
         shape = (batch, *spec["shape"])
         if spec["dtype"] == "uint8":

@@ -80,28 +80,12 @@ class BundleFiles:
         if not path.is_relative_to(root):
             raise BundleError(f"{self.root}: refusing to open {rel}: it is a symbolic link leading outside the "
                               "bundle")
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-        except FileNotFoundError as exc:
-            raise BundleError(f"{self.root}: refusing to load: {rel}: missing") from exc
-        except OSError as exc:
-            raise BundleError(f"{self.root}: cannot open {rel} ({exc.strerror})") from exc
-        handle = os.fdopen(fd, "rb")
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise BundleError(f"{self.root}: refusing to open {rel}: not a regular file "
-                                  "(a directory, FIFO or device)")
-            if info.st_size > max_bytes:
-                raise BundleError(f"{self.root}: refusing to open {rel}: {info.st_size} bytes. Expected at most "
-                                  f"{max_bytes}")
-            if entry is not None and info.st_size != entry["size_bytes"]:
-                raise BundleError(f"{self.root}: refusing to load: {rel}: size {info.st_size} bytes, manifest "
-                                  f"says {entry['size_bytes']}")
-            os.set_blocking(fd, True)
-        except BaseException:
+        handle = open_regular(path, max_bytes, f"{self.root}: refusing to load: {rel}")
+        size = os.fstat(handle.fileno()).st_size
+        if entry is not None and size != entry["size_bytes"]:
             handle.close()
-            raise
+            raise BundleError(f"{self.root}: refusing to load: {rel}: size {size} bytes, manifest "
+                              f"says {entry['size_bytes']}")
         return handle
 
     def _check_digest(self, rel: str, handle) -> None:
@@ -114,6 +98,38 @@ class BundleFiles:
         if digest.hexdigest() != entry["sha256"]:
             raise BundleError(f"{self.root}: refusing to load: {rel}: sha256 mismatch (the file was modified "
                               "or corrupted)")
+
+
+def open_regular(path: str | Path, max_bytes: int, label: str, error: type[Exception] = BundleError):
+    """``path`` opened for reading if it is a regular file of at most ``max_bytes`` (checked on the open
+    descriptor, which never blocks on a FIFO); otherwise ``error`` starting with ``label``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError as exc:
+        raise error(f"{label}: missing") from exc
+    except OSError as exc:
+        raise error(f"{label}: cannot open ({exc.strerror})") from exc
+    handle = os.fdopen(fd, "rb")
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{label}: not a regular file (a directory, FIFO or device)")
+        if info.st_size > max_bytes:
+            raise error(f"{label}: {info.st_size} bytes. Expected at most {max_bytes}")
+        os.set_blocking(fd, True)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def read_regular(path: str | Path, max_bytes: int, error: type[Exception] = BundleError) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` (a FIFO or device is refused, never read)."""
+    with open_regular(path, max_bytes, str(path), error) as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise error(f"{path}: grew beyond {max_bytes} bytes while being read")
+    return data
 
 
 def verify_files(bundle_dir: str | Path, manifest: dict, only: list[str] | None = None) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from edge_runtime.backends.litert import outside_xnnpack
+
 
 def gzip_size(data: bytes) -> int:
     """Bytes after gzip -9: what zeros (pruning) and repeated values (clustering) save in transit."""
@@ -103,26 +105,12 @@ def layer_table(model) -> list[dict]:
     return rows
 
 
-#: float32 TFLite builtins the XNNPACK delegate takes (its op list in LiteRT 2.x, and what the
-#: in-model prototype measured: ATAN2, GATHER, CAST, SIGN, SELECT and LESS stay outside). Per-op
-#: conditions (shapes, int32 tensors) are not modelled: the measured partition count is the proof.
-XNNPACK_OPS = frozenset({
-    "ABS", "ADD", "AVERAGE_POOL_2D", "BATCH_MATMUL", "CEIL", "CONCATENATION", "CONV_2D", "DEPTH_TO_SPACE",
-    "DEPTHWISE_CONV_2D", "DEQUANTIZE", "DIV", "ELU", "EXP", "FLOOR", "FULLY_CONNECTED", "GELU", "HARD_SWISH",
-    "LEAKY_RELU", "LOGISTIC", "MAX_POOL_2D", "MAXIMUM", "MEAN", "MINIMUM", "MUL", "NEG", "PAD", "PRELU",
-    "QUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1", "RESHAPE", "RESIZE_BILINEAR", "ROUND", "RSQRT", "SLICE",
-    "SOFTMAX", "SPACE_TO_DEPTH", "SPLIT", "SQRT", "SQUARE", "SQUARED_DIFFERENCE", "STRIDED_SLICE", "SUB",
-    "SUM", "TANH", "TRANSPOSE", "TRANSPOSE_CONV", "DELEGATE",
-})
+def analyse(model, data: bytes, ops: dict[str, int], preprocessing_ops: int, *, tflite: bool = False) -> dict:
+    """The manifest's ``analysis`` record for an artifact converted from Keras ``model``.
 
-
-def outside_xnnpack(ops: dict[str, int]) -> dict[str, int]:
-    """The TFLite op counts XNNPACK does not delegate (each one is a partition boundary)."""
-    return {name: count for name, count in sorted(ops.items()) if name not in XNNPACK_OPS}
-
-
-def analyse(model, data: bytes, ops: dict[str, int], preprocessing_ops: int) -> dict:
-    """The manifest's ``analysis`` record for an artifact converted from Keras ``model``."""
+    ``tflite``: also ``outside_xnnpack``, the op counts XNNPACK does not take
+    (``edge_runtime.backends.litert.XNNPACK_OPS``).
+    """
     layers = layer_table(model)
     params = sum(row["params"] for row in layers)
     nonzero = sum(row["nonzero_params"] for row in layers)
@@ -135,4 +123,5 @@ def analyse(model, data: bytes, ops: dict[str, int], preprocessing_ops: int) -> 
         "ops": dict(sorted(ops.items())),
         "file_bytes": len(data),
         "gzip_bytes": gzip_size(data),
+        **({"outside_xnnpack": outside_xnnpack(ops)} if tflite else {}),
     }

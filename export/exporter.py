@@ -162,7 +162,7 @@ def _artifact(variant: Variant, fmt: str, sources: _Sources, inputs: ConvertInpu
         "sha256": hashlib.sha256(data).hexdigest(),
         "size_bytes": len(data),
         "gzip_bytes": gzip_size(data),
-        "analysis": dict(analyse(model, data, FORMATS[fmt].ops(data), preprocessing_ops), sparsity=info["sparsity"]),
+        "analysis": dict(analyse(model, data, FORMATS[fmt].ops(data), preprocessing_ops, tflite=fmt == "tflite"), sparsity=info["sparsity"]),
         **checked,
         "conversion_seconds": round(seconds, 3),
         "notes": "; ".join(notes),
@@ -188,11 +188,10 @@ def _in_model_artifact(variant: Variant, fmt: str, sources: _Sources, config: Ex
     data, how = in_model.convert(fmt, target.precision, model, sources.run, ops, sources.samples.raw_representative,
                                  config, accept=lambda d: check(d)["validation"]["passed"])
     seconds = time.perf_counter() - start
-    wrapped = in_model.wrap(model, sources.run, len(ops), "uint8")
     entry = {
         **head,
         "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data), "gzip_bytes": gzip_size(data),
-        "analysis": dict(analyse(wrapped, data, FORMATS[fmt].ops(data), preprocessing_ops), sparsity=info["sparsity"]),
+        "analysis": dict(analyse(model, data, FORMATS[fmt].ops(data), preprocessing_ops, tflite=fmt == "tflite"), sparsity=info["sparsity"]),
         **check(data),
         "conversion_seconds": round(seconds, 3),
         "notes": "; ".join(n for n in (how, target.notes(config), variant.description) if n),

@@ -62,15 +62,11 @@ def _tflite_raw_int8(model, raw: np.ndarray, config: ExportConfig, keep_float: b
 
     Full integer (``keep_float=False``, ``model`` with a float input): int8 throughout, the uint8
     input quantized by the converter (scale 1 for 0..255 frames). Selective (``model`` with a uint8
-    input): the stage's tensors are denylisted in TF's quantization debugger, so they stay float and
-    only the network runs int8 (float output).
+    input): calibrate, then quantize with the stage's tensors denylisted, so they stay float and
+    only the network runs int8 (float output; ``export.workarounds.quantize_keeping_float``).
     """
     from export.keras2tflite import _representative
-    from export.workarounds import (
-        set_dense_per_channel,
-        tflite_debugger_interpreter_warning,
-        tflite_integer_io_warning,
-    )
+    from export.workarounds import quantize_keeping_float, set_dense_per_channel, tflite_integer_io_warning
     from models.backend import tf
 
     c = tf.lite.TFLiteConverter.from_keras_model(model)
@@ -85,11 +81,7 @@ def _tflite_raw_int8(model, raw: np.ndarray, config: ExportConfig, keep_float: b
         names = _stage_tensors(bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert()))
         c.representative_dataset = _frames(raw)
         c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
-        options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=names)
-        with tflite_debugger_interpreter_warning():
-            debugger = tf.lite.experimental.QuantizationDebugger(converter=c, debug_dataset=_frames(raw),
-                                                                 debug_options=options)
-            return bytes(debugger.get_nondebug_quantized_model())
+        return quantize_keeping_float(c, names)
 
 
 def _stage_tensors(float_model: bytes) -> list[str]:

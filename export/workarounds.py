@@ -33,20 +33,6 @@ def tflite_integer_io_warning():
 
 
 @contextlib.contextmanager
-def tflite_debugger_interpreter_warning():
-    """Silence "tf.lite.Interpreter is deprecated" while ``tf.lite.experimental.QuantizationDebugger`` runs.
-
-    TF 2.21's quantization debugger (the documented way to keep chosen nodes float in a
-    full-integer model) creates the deprecated ``tf.lite.Interpreter`` itself
-    (``tensorflow/lite/tools/optimize/debugging/python/debugger.py``); the artifact is then run
-    and validated in ai_edge_litert like every other. Remove when the debugger uses LiteRT.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated", category=UserWarning)
-        yield
-
-
-@contextlib.contextmanager
 def ort_debris_in(directory):
     """Run onnxruntime's quantization pre-processing with ``directory`` as the working directory.
 
@@ -145,6 +131,41 @@ def _check_converter() -> None:
                       "to choose Dense weight scales in int8 TFLite")
 
 
+_USED_FOR_SELECTIVE = "to keep the in-model classical stage float inside an int8 model"
+
+
+def quantize_keeping_float(converter, nodes: list[str]) -> bytes:
+    """Full-integer conversion of a configured ``converter`` with the tensors ``nodes`` kept float.
+
+    TF's public route to selective quantization is ``tf.lite.experimental.QuantizationDebugger``
+    with ``denylisted_nodes``; it instruments the model first, which fails on QAT models ("Please
+    check if the quantized model is in debug mode"), and it creates the deprecated
+    ``tf.lite.Interpreter``. These are the two calls its ``get_nondebug_quantized_model`` makes
+    (TF 2.21 ``lite/tools/optimize/debugging/python/debugger.py``). Replace when the converter
+    takes denylisted nodes itself.
+    """
+    from tensorflow.lite.python import convert as lite_convert
+
+    require_attribute(converter, "_experimental_calibrate_only", _USED_FOR_SELECTIVE)
+    quantize = require_attribute(lite_convert, "mlir_quantize", _USED_FOR_SELECTIVE)
+    converter._experimental_calibrate_only = True
+    calibrated = converter.convert()
+    return bytes(quantize(calibrated, disable_per_channel=converter._experimental_disable_per_channel,
+                          fully_quantize=False, enable_numeric_verify=False, denylisted_nodes=list(nodes)))
+
+
+def _check_selective() -> None:
+    from tensorflow.lite.python import convert as lite_convert
+
+    from models.backend import keras, tf
+
+    model = keras.Sequential([keras.layers.Input((2,)), keras.layers.Dense(1)])
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    for name in ("_experimental_calibrate_only", "_experimental_disable_per_channel"):
+        require_attribute(converter, name, _USED_FOR_SELECTIVE)
+    require_attribute(lite_convert, "mlir_quantize", _USED_FOR_SELECTIVE)
+
+
 def _check_tfmot() -> None:
     _registry("quantization.keras.default_8bit.default_8bit_quantize_registry", "Default8BitQuantizeRegistry")
     _registry("sparsity.keras.prune_registry", "PruneRegistry")
@@ -155,4 +176,5 @@ def _check_tfmot() -> None:
 PRIVATE_APIS = {
     "TFLiteConverter._experimental_disable_per_channel_quantization_for_dense_layers": _check_converter,
     "tfmot's quantize, prune and clustering registries": _check_tfmot,
+    "TFLiteConverter calibrate-only and mlir_quantize (selective quantization)": _check_selective,
 }

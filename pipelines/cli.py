@@ -157,11 +157,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"edgenn {args.command}: error: Expected {exc.name} (needed by this command). Received: not installed. "
               f'Install it with: pip install "edgenn[{extra}]"', file=sys.stderr)
         return 2
-    except OSError as exc:  # the environment (full disk, read-only mount) rather than a bug: one line
+    except OSError as exc:  # the environment (full disk, read-only mount, permissions), not a bug: one line
         if args.verbose or exc.errno not in ENVIRONMENT_ERRNOS:
             raise
-        print(f"edgenn {args.command}: error: cannot write {exc.filename or 'a file'}: {exc.strerror}",
-              file=sys.stderr)
+        print(f"edgenn {args.command}: error: {exc.filename or 'a file'}: {exc.strerror}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         terminated = isinstance(exc, Terminated)

@@ -51,8 +51,9 @@ def piecewise_notes(pipeline) -> list[str]:
     """'op: where' for each step whose twin's gradient is only piecewise defined (``register_twin(piecewise=)``)."""
     from models.twins import get_twin
 
+    blocked = set(non_differentiable_ops(pipeline))
     notes = [(s.op.name, getattr(get_twin(s.op.name), "piecewise", None)) for s in pipeline.steps
-             if s.op.name not in non_differentiable_ops(pipeline)]
+             if s.op.name not in blocked]
     return [f"{name}: {where}" for name, where in notes if where]
 
 

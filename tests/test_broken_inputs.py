@@ -97,3 +97,27 @@ def test_the_markdown_report_escapes_html_from_model_and_device_names(tmp_path, 
     markdown = (tmp_path / "r.md").read_text()
     assert "<script" not in markdown and "<img" not in markdown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown and "&lt;img src=x onerror=" in markdown
+
+
+def test_a_fifo_named_like_a_bench_file_is_refused_without_blocking(tmp_path, capsys):
+    import threading
+
+    os.mkfifo(tmp_path / "bench.json")
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(
+        main(["report", str(tmp_path / "bench.json"), "--out", str(tmp_path / "r.html")])), daemon=True)
+    worker.start()
+    worker.join(30)
+    if worker.is_alive():
+        with open(tmp_path / "bench.json", "wb"):
+            pass
+        pytest.fail("report blocked reading a FIFO")
+    err = capsys.readouterr().err
+    assert outcome == [2] and "bench.json: not a regular file" in err and err.count("\n") == 1
+
+
+def test_bench_refuses_a_batch_it_cannot_allocate(capsys):
+    from tests.edge_runtime.bundle_factory import tiny_bundle
+
+    one_line_exit_2(capsys, ["bench", str(tiny_bundle().path), "--batch", "100000000", "--runs", "1"],
+                    "Expected --batch x sample size <= 268435456 elements", "batch=100000000")

@@ -9,6 +9,7 @@ imports export).
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def imported_modules(tree: ast.AST) -> list[str]:
     return names
 
 
+@functools.cache
 def package_graph() -> dict[str, dict[str, list[str]]]:
     """package -> imported package -> the files that import it (for the failure message)."""
     graph: dict[str, dict[str, list[str]]] = {package: {} for package in PACKAGES}

@@ -52,6 +52,8 @@ def quantize(x: np.ndarray, info: TensorInfo) -> np.ndarray:
     """
     if not info.quantized:
         return x if x.dtype == np.dtype(info.dtype) else x.astype(info.dtype)
+    if info.scale == 1.0 and info.zero_point == 0 and x.dtype == np.dtype(info.dtype):
+        return x  # a raw-frame model whose uint8 input is the frame itself (in-model int8): nothing to do
     limits = np.iinfo(info.dtype)
     q = np.asarray(x, dtype=np.float32) * np.float32(1.0 / info.scale)
     q += np.float32(info.zero_point)

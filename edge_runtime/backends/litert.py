@@ -109,3 +109,21 @@ def _register() -> None:
 
 
 _register()
+
+
+#: float32 TFLite builtins the XNNPACK delegate takes (its op list in LiteRT 2.x, and what the
+#: in-model prototype measured: ATAN2, GATHER, CAST, SIGN, SELECT and LESS stay outside). Per-op
+#: conditions (shapes, int32 tensors) are not modelled: the measured partition count is the proof.
+XNNPACK_OPS = frozenset({
+    "ABS", "ADD", "AVERAGE_POOL_2D", "BATCH_MATMUL", "CEIL", "CONCATENATION", "CONV_2D", "DEPTH_TO_SPACE",
+    "DEPTHWISE_CONV_2D", "DEQUANTIZE", "DIV", "ELU", "EXP", "FLOOR", "FULLY_CONNECTED", "GELU", "HARD_SWISH",
+    "LEAKY_RELU", "LOGISTIC", "MAX_POOL_2D", "MAXIMUM", "MEAN", "MINIMUM", "MUL", "NEG", "PAD", "PRELU",
+    "QUANTIZE", "RELU", "RELU6", "RELU_N1_TO_1", "RESHAPE", "RESIZE_BILINEAR", "ROUND", "RSQRT", "SLICE",
+    "SOFTMAX", "SPACE_TO_DEPTH", "SPLIT", "SQRT", "SQUARE", "SQUARED_DIFFERENCE", "STRIDED_SLICE", "SUB",
+    "SUM", "TANH", "TRANSPOSE", "TRANSPOSE_CONV", "DELEGATE",
+})
+
+
+def outside_xnnpack(ops: dict[str, int]) -> dict[str, int]:
+    """The TFLite op counts XNNPACK does not delegate (each one is a partition boundary)."""
+    return {name: count for name, count in sorted(ops.items()) if name not in XNNPACK_OPS}

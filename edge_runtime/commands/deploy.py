@@ -7,6 +7,8 @@ import argparse
 HELP = ("copy bundles and the edgenn wheel to devices over SSH (changed files only, sha256 verified on the "
         "device), install the edge extra in a venv there, run edgenn inspect and (--bench) edgenn bench on "
         "every device in parallel, and merge the results into one report")
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "dir"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -37,16 +37,13 @@ def validate_bench(doc: Any) -> list[str]:
 
 def load_bench(path: str | Path) -> dict:
     """Read and validate one bench JSON; DataError naming the file and its first problems."""
+    from edge_runtime.bundlefiles import MAX_JSON_BYTES, read_regular
     from edge_runtime.manifest import parse_json
 
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise DataError(f"Expected a bench result JSON file. Received: path={str(path)!r} (no such file)") from exc
-    except OSError as exc:
-        raise DataError(f"Expected a bench result JSON file. Received: path={str(path)!r} ({exc.strerror})") from exc
-    doc = parse_json(data, path, DataError)
+    if not path.exists():
+        raise DataError(f"Expected a bench result JSON file. Received: path={str(path)!r} (no such file)")
+    doc = parse_json(read_regular(path.resolve(), MAX_JSON_BYTES, DataError), path, DataError)
     errors = validate_bench(doc) or number_problems(doc)
     if errors:
         more = f"; and {len(errors) - 5} more" if len(errors) > 5 else ""

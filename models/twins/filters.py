@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge_runtime.errors import ConfigError
 from edge_runtime.preprocess.filters import BLUR_MODES, gaussian_kernel, sobel_derivatives
 from models.backend import tf
 from models.twins.geometry import pad_image
-from models.twins.registry import register_twin
+from models.twins.registry import NotCompilable, register_twin
 
 #: bins of Otsu's histogram: the 256 uint8 levels, or 256 equal bins over [min, max] for floats
 OTSU_BINS = 256
@@ -92,7 +91,7 @@ def otsu(x, *, dtype="float32"):
     """
     kind = np.dtype(dtype).kind
     if kind in "ui" and np.dtype(dtype) != np.uint8:
-        raise ConfigError(f"threshold: Otsu's graph twin takes uint8 or float input. Received: dtype={dtype!r}")
+        raise NotCompilable(f"threshold: Otsu's graph twin takes uint8 or float input. Received: dtype={dtype!r}")
     height, width, channels = (int(d) for d in x.shape[1:])
     planes = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [-1, channels, height * width, 1])  # (N, C, HW, 1)
     lo, hi = tf.reduce_min(planes, axis=2), tf.reduce_max(planes, axis=2)  # (N, C, 1)

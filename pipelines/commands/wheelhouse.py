@@ -28,6 +28,8 @@ PROJECT = Path(__file__).resolve().parents[2]
 #: what a checkout copy needs to build the wheel (never .venv, runs or the tests)
 BUILD_IGNORE = shutil.ignore_patterns(".git", ".venv", "runs", "build", "dist", "tests", "benchmarks", "*.egg-info",
                                       "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis")
+#: output paths checked before the command runs (pipelines.cli.check_outputs)
+OUTPUTS = {"out": "dir"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,24 +13,26 @@ from pathlib import Path
 from tests.edge_runtime.oracles import oracle
 
 
+def _flatbuffer_utils():
+    """TensorFlow's flatbuffer tools, imported after ``models.backend`` has set TF_USE_LEGACY_KERAS."""
+    oracle("models.backend")
+    return oracle("tensorflow.lite.tools.flatbuffer_utils")
+
+
 def tflite_object(data: bytes):
     """The TFLite model as TensorFlow's mutable ``ModelT`` object (TensorFlow: skipped in edge-only installs)."""
-    flatbuffer_utils = oracle("tensorflow.lite.tools.flatbuffer_utils")
-
-    return flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
+    return _flatbuffer_utils().convert_bytearray_to_object(bytearray(data))
 
 
 def tflite_bytes(model) -> bytes:
-    flatbuffer_utils = oracle("tensorflow.lite.tools.flatbuffer_utils")
-
-    return flatbuffer_utils.convert_object_to_bytearray(model)
+    return _flatbuffer_utils().convert_object_to_bytearray(model)
 
 
 def fully_connected_weights_to(data: bytes, index: int) -> bytes:
     """The model with its first FULLY_CONNECTED operator's weights input index replaced by ``index``."""
+    model = tflite_object(data)  # first: it imports models.backend before TensorFlow
     schema = oracle("tensorflow.lite.python.schema_py_generated")
 
-    model = tflite_object(data)
     codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in model.operatorCodes]
     for op in model.subgraphs[0].operators:
         if codes[op.opcodeIndex] == schema.BuiltinOperator.FULLY_CONNECTED:

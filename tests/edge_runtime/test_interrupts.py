@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_during_bench_on_a_zip_leaves_no_extraction_directory(tmp_path, sig, code):
+    if signal.getsignal(sig) is signal.SIG_IGN:  # a background job inherits SIGINT ignored: so would its child
+        pytest.skip(f"{sig.name} is ignored in this process (started in the background)")
     archive = tmp_path / "tiny.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for path in sorted(tiny_bundle().path.rglob("*")):

@@ -48,8 +48,11 @@ def test_every_variant_gets_an_in_model_twin_that_passes_validation(hybrid_bundl
     assert by_id["tflite-fp32-in-model"]["validation"]["top1_agreement"] == 1.0
     assert "selective quantization" in by_id["tflite-int8-in-model"]["notes"]
     # builtin ops the XNNPACK delegate takes: no ATAN2, GATHER or (for fp32) CAST-heavy graphs
-    ops = by_id["tflite-fp32-in-model"]["analysis"]["ops"]
-    assert not {"ATAN2", "GATHER", "GATHER_ND"} & set(ops) and ops.get("CAST", 0) <= 1
+    analysis = by_id["tflite-fp32-in-model"]["analysis"]
+    assert not {"ATAN2", "GATHER", "GATHER_ND"} & set(analysis["ops"])
+    assert analysis["outside_xnnpack"] == {"CAST": 1}  # the uint8 frame's one cast; all else is delegated
+    assert analysis["ops"]["DELEGATE"] == 1  # one XNNPACK partition
+    assert analysis["macs"] == by_id["tflite-fp32"]["analysis"]["macs"]  # the network's, as for the host model
 
 
 @pytest.mark.slow

@@ -78,30 +78,40 @@ class Sshd:
             self.proc.wait(10)
 
 
-def start_sshd(root: Path, authorized_keys: Path, home: Path | None = None, cpu: int | None = None) -> Sshd:
+def start_sshd(root: Path, authorized_keys: Path, home: Path | None = None, cpu: int | None = None,
+               chroot: Path | None = None, env: dict[str, str] | None = None) -> Sshd:
     """Start ``sshd -D`` on a free loopback port with a fresh host key; wait until it accepts connections.
 
     Sessions get HOME=``home`` (default ``root/home``): each device its own ``~/edgenn`` although we are
     root on all of them; a second server may share a device's home (the same board, reached again).
+    ``chroot``: run the sshd of that root filesystem inside it (``root``, ``home`` and ``authorized_keys``
+    then lie inside it too); ``env`` is set for its sessions (SetEnv), e.g. QEMU_CPU.
     """
+    def guest(path: Path) -> str:  # a path as the server sees it
+        return "/" + str(path.relative_to(chroot)) if chroot else str(path)
+
     root.mkdir(parents=True, exist_ok=True)
-    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
+    ((chroot or Path("/")) / "run/sshd").mkdir(parents=True, exist_ok=True)  # privilege-separation directory
     home = home or root / "home"
     home.mkdir(exist_ok=True)
     host_key = root / "host_ed25519"
     public = keygen(host_key)
+    set_env = " ".join(f"{k}={v}" for k, v in {"HOME": guest(home), **(env or {})}.items())
     for _ in range(5):
         port = free_port()
         config = root / "sshd_config"
         config.write_text("\n".join([
-            f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {host_key}", f"AuthorizedKeysFile {authorized_keys}",
-            f"PidFile {root / 'sshd.pid'}", "StrictModes no", "UsePAM no", "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "AllowTcpForwarding no",
-            "X11Forwarding no", "LogLevel VERBOSE", f"SetEnv HOME={home}", ""]))
+            f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {guest(host_key)}",
+            f"AuthorizedKeysFile {guest(authorized_keys)}", f"PidFile {guest(root / 'sshd.pid')}", "StrictModes no",
+            "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
+            "PermitRootLogin prohibit-password", "AllowTcpForwarding no", "X11Forwarding no", "LogLevel VERBOSE",
+            f"SetEnv {set_env}", ""]))
         log = root / "sshd.log"
         pin = ["taskset", "-c", str(cpu)] if cpu is not None else []  # a board of its own: one core
-        proc = subprocess.Popen([*pin, str(SSHD), "-D", "-f", str(config), "-E", str(log)])
-        deadline = time.monotonic() + 10
+        inside = ["chroot", str(chroot)] if chroot else []
+        proc = subprocess.Popen([*pin, *inside, str(SSHD), "-D", "-f", guest(config), "-E", guest(log)],
+                                env={**os.environ, **(env or {})})
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline and proc.poll() is None:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -144,10 +154,18 @@ class Fleet:
     authorized_keys: Path
     devices: dict[str, Sshd] = field(default_factory=dict)
 
-    def add_device(self, alias: str, home: Path | None = None, cpu: int | None = None) -> Sshd:
+    def add_device(self, alias: str, home: Path | None = None, cpu: int | None = None, chroot: Path | None = None,
+                   env: dict[str, str] | None = None) -> Sshd:
         """Start another sshd, trust its host key and give it an alias (``home`` shares a device's; ``cpu``
-        pins it and all it runs to one core)."""
-        server = start_sshd(self.root / alias, self.authorized_keys, home, cpu)
+        pins it and all it runs to one core; ``chroot`` runs that root filesystem's sshd inside it)."""
+        if chroot is None:
+            server = start_sshd(self.root / alias, self.authorized_keys, home, cpu)
+        else:
+            inside = chroot / "etc" / "edgenn-test"
+            inside.mkdir(parents=True, exist_ok=True)
+            keys = inside / "authorized_keys"
+            keys.write_text(self.authorized_keys.read_text())
+            server = start_sshd(inside / alias, keys, home, cpu, chroot=chroot, env=env)
         self.devices[alias] = server
         with self.known_hosts.open("a") as f:
             f.write(server.known_hosts_line() + "\n")

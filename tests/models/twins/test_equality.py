@@ -97,3 +97,11 @@ def test_the_sobel_magnitude_twin_has_a_finite_gradient_on_flat_regions():
         total = tf.reduce_sum(get_twin("sobel")(x))
     grad = tape.gradient(total, x).numpy()
     assert np.isfinite(grad).all() and np.abs(grad).max() > 0
+
+
+def test_otsus_twin_refuses_integer_input_wider_than_uint8():
+    from models.backend import tf
+    from models.twins import NotCompilable, get_twin
+
+    with pytest.raises(NotCompilable, match="uint8 or float input. Received: dtype='uint16'"):
+        get_twin("threshold")(tf.zeros((1, 4, 4, 1)), dtype="uint16")

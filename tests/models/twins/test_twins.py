@@ -128,3 +128,26 @@ def test_hog_twin_gradient_is_finite_on_digits(twins, digits):
         y = tf.reduce_sum(twins.get_twin("hog")(twins.get_twin("deskew")(x)) ** 2)
     grad = tape.gradient(y, x).numpy()
     assert np.isfinite(grad).all() and np.abs(grad).max() > 0
+
+
+def test_preprocess_layer_config_round_trips_and_a_saved_model_reloads(tmp_path, digits):
+    from edge_runtime.preprocess import Pipeline
+    from models import custom_objects
+    from models.backend import keras
+    from models.twins.layer import Preprocess, compilable_prefix, in_model, prefix_spec
+
+    pipeline = Pipeline.from_spec([{"op": "deskew"}, {"op": "scale"}, {"op": "hog", "variant": "skimage"}])
+    assert compilable_prefix(pipeline, (28, 28, 1)) == 3
+    assert compilable_prefix(pipeline, (28, 28, 3)) == 0  # the deskew twin refuses 3 channels: all on the host
+    layer = Preprocess(prefix_spec(pipeline, 3), name="preprocess")
+    config = layer.get_config()
+    assert config["steps"] == prefix_spec(pipeline, 3)
+    assert Preprocess.from_config(config).get_config() == config
+    inputs = keras.Input((324,))
+    network = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(inputs))
+    model = in_model(network, pipeline, {"shape": [28, 28, 1], "dtype": "uint8"}, 3)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras", custom_objects=custom_objects(), safe_mode=True)
+    x = digits[:16]
+    expected = network.predict(pipeline.transform(x), verbose=0)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-4)
