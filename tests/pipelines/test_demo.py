@@ -69,7 +69,9 @@ def test_every_model_and_variant_is_in_the_report_with_plausible_figures(demo_di
             assert v["accuracy"] > 0.8, where
             assert v["fidelity"] >= AGREEMENT[v["precision"]], where  # to the model it was converted from
             assert v["validation_verdict"] == "passed" and v["validation_samples"] == 3000, where
-            assert 0.9 <= v["agreement"] <= 1 and v["agreement_samples"] == 3000, where  # with the float model
+            # with the float model; a fine-tuned variant only on the 2,000 samples fine-tuning never saw
+            fine_tuned = v["variant"].split("-")[0] in ("qat", "pruned", "clustered", "pqat")
+            assert 0.9 <= v["agreement"] <= 1 and v["agreement_samples"] == (2000 if fine_tuned else 3000), where
             assert 0 < v["p50_us"] <= v["p99_us"], where
             assert 0 < v["preprocess_p50_us"] < v["p50_us"] and 0 < v["preprocess_share"] < 1, where
             assert v["cpu_time_us_per_inference"] > 0 and v["size_bytes"] > 0 and v["macs"] > 0, where
