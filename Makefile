@@ -54,7 +54,8 @@ test-py310:
 	@echo "test-py310: SKIPPED: no Python 3.10 found (pyenv's ~/.pyenv/versions/3.10.*; set PY310=...)"
 else
 test-py310: $(VENV310)/.edge-$(STAMP_KEY)
-	PYTHONPATH=$(CURDIR) $(VENV310)/bin/python -m pytest -q -p no:cacheprovider tests/edge_runtime
+	@echo "test-py310: tests/edge_runtime/deploy left out: the workstation side of edgenn deploy (sshd fleet, package index)"
+	PYTHONPATH=$(CURDIR) $(VENV310)/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/edge_runtime/deploy tests/edge_runtime
 endif
 
 clean:
