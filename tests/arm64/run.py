@@ -144,6 +144,7 @@ def build_wheelhouse(share: Path, reuse: bool = False) -> float:
     shutil.copytree(CHECKOUT / "tests" / "edge_runtime", tests / "edge_runtime",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(CHECKOUT / "tests" / "__init__.py", tests / "__init__.py")
+    shutil.copytree(CHECKOUT / "configs", share / "src" / "configs")  # the example configs some tests read
     return sum(w.stat().st_size for w in wheels) / 1e6
 
 
