@@ -100,7 +100,6 @@ images = arrays(np.uint8, st.tuples(st.integers(14, 32), st.integers(14, 32)).ma
 @given(images)
 def test_twins_match_numpy_on_generated_images(x):
     import models.twins as twins
-
     from edge_runtime.preprocess.moments import _moments, _skew
 
     # noise images can have skews far beyond a digit's (|skew| ~ 1): the float32 shift error, and
