@@ -38,8 +38,11 @@ test: install-dev
 
 # An emulated Raspberry Pi userland (Debian bookworm arm64, qemu-user; rootfs cached in /var/cache/edgenn):
 # the edge commands and the edge-only suite agree with x86. Needs root; skips with a reason otherwise.
-test-arm64: install-train test-py310
+# Then one `edgenn deploy` to an x86 sshd and the rootfs's own sshd under qemu (pytest -m arm64).
+test-arm64: install-dev test-py310
 	$(BIN)/python -m tests.arm64.run
+	sh tests/edge_runtime/deploy/install-openssh-server.sh
+	$(BIN)/python -m pytest -m arm64 tests/edge_runtime/deploy
 
 # The edge-only suite natively on Python 3.10 (JetPack 6), in a venv with only the edge extra and pytest.
 PY310 ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python))

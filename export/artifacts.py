@@ -57,10 +57,13 @@ def tensors(session: Session) -> tuple[list[dict], list[dict]]:
 
 
 def tflite_ops(data: bytes) -> dict[str, int]:
-    """Operator counts (e.g. {"CONV_2D": 2, "FULLY_CONNECTED": 1})."""
+    """Operator counts after LiteRT applied its default delegate, as loaded on a device
+    (e.g. {"DELEGATE": 1, "CONV_2D": 2, ...}: the XNNPACK partitions appear as DELEGATE nodes)."""
     from ai_edge_litert.interpreter import Interpreter
 
-    return tflite_op_counts(Interpreter(model_content=data))
+    interpreter = Interpreter(model_content=data)
+    interpreter.allocate_tensors()
+    return tflite_op_counts(interpreter)
 
 
 def onnx_ops(data: bytes) -> dict[str, int]:

@@ -28,7 +28,7 @@ from export.artifacts import FORMATS
 from export.bundle import check_target, write_bundle
 from export.config import ExportConfig
 from export.errors import ValidationFailed
-from export.samples import ExportSamples, prepare
+from export.samples import UNSEEN_ROLES, ExportSamples, prepare
 from export.validate import accuracy_record, compare, float_agreement, thresholds_for
 from export.variants import ConvertInput, Variant, select
 
@@ -118,10 +118,24 @@ def _checked(data: bytes, head: dict, sources: _Sources, info: dict, thresholds:
         "outputs": outs,
         "validation": compare(info["validation"], outputs, task=task, thresholds=thresholds,
                               reference_name=reference_name, sources=samples.validation_sources),
-        "float_agreement": float_agreement(sources.get("float")[1]["validation"], outputs, task=task,
-                                           sources=samples.validation_sources),
+        "float_agreement": _float_agreement(sources, info, outputs),
         "accuracy": accuracy_record(task, artifacts.outputs(session, samples.test_raw), samples.test_y, info["test"]),
     }
+
+
+def _float_agreement(sources: _Sources, info: dict, outputs) -> dict:
+    """Agreement with the float model; for a fine-tuned source only on samples fine-tuning never saw.
+
+    The pool lists validation and spare training samples first: on the samples a model was fine-tuned
+    on, it agrees more with the float model than on new ones (0.991 against 0.978 for the MNIST MLP's
+    pruned-int8), so those are left out when there are others.
+    """
+    float_outputs, pool = sources.get("float")[1]["validation"], sources.samples.validation_sources
+    unseen = {role: n for role, n in pool.items() if role in UNSEEN_ROLES}
+    if info["finetune"] is None or not unseen:
+        return float_agreement(float_outputs, outputs, task=sources.run.task, sources=pool)
+    n = sum(unseen.values())
+    return float_agreement(float_outputs[:n], outputs[:n], task=sources.run.task, sources=unseen)
 
 
 def _head(model_id: str, fmt: str, variant: str, precision: str, ops: list[str]) -> dict:

@@ -78,20 +78,29 @@ def onnx2dynamic(onnx_bytes: bytes, exclude: tuple[str, ...] = ()) -> bytes:
 def _pre_process(src: Path, out: Path) -> None:
     """ORT's recommended step before quantizing: symbolic shape inference and graph optimization.
 
-    Symbolic inference gives up on some graphs (raw-frame models); those are pre-processed without it.
+    Symbolic inference gives up on some graphs (raw-frame models); those are pre-processed without it,
+    and its "unsupported broadcast" warnings on the way (a retry follows) are not shown.
     """
+    import logging
+
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     from export.workarounds import ort_debris_in
 
-    with ort_debris_in(src.parent):
-        for skip_symbolic in (False, True):
-            try:
-                quant_pre_process(str(src), str(out), skip_symbolic_shape=skip_symbolic)
-                return
-            except Exception as exc:  # plain exceptions from shape inference and the optimizer
-                if skip_symbolic:
-                    raise ExportError(f"onnxruntime quant_pre_process failed: {exc}") from exc
+    inference_log = logging.getLogger("onnxruntime.tools.symbolic_shape_infer")
+    level = inference_log.level
+    inference_log.setLevel(logging.ERROR)
+    try:
+        with ort_debris_in(src.parent):
+            for skip_symbolic in (False, True):
+                try:
+                    quant_pre_process(str(src), str(out), skip_symbolic_shape=skip_symbolic)
+                    return
+                except Exception as exc:  # plain exceptions from shape inference and the optimizer
+                    if skip_symbolic:
+                        raise ExportError(f"onnxruntime quant_pre_process failed: {exc}") from exc
+    finally:
+        inference_log.setLevel(level)
 
 
 def _matching_nodes(path: Path, parts: tuple[str, ...]) -> list[str]:

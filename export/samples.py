@@ -76,6 +76,8 @@ def representative_set(run, config: ExportConfig, model_shape: tuple) -> np.ndar
 #: where validation samples come from, in this order: role in the run -> samples.npz key
 POOL = (("validation", "validation_x"), ("training", "spare_x"), ("fine-tuning", "finetune_x"),
         ("calibration", "calibration_x"))
+#: the leading roles of the pool, whose samples no fine-tuning saw
+UNSEEN_ROLES = ("validation", "training")
 
 
 def validation_pool(run, limit: int) -> tuple[np.ndarray, dict[str, int]]:
