@@ -217,14 +217,18 @@ def test_every_row_s_cold_start_is_measured_the_same_way_in_a_fresh_process(tiny
 def test_a_sustained_run_prints_each_window_and_judges_only_complete_ones(tiny, tmp_path, capsys):
     # no sensors here (a VM): the cut-short last window is printed and recorded, never judged
     out = tmp_path / "sustained.json"
-    assert main(["bench", str(tiny.path), "--variant", "tflite-fp32", "--duration", "0.35", "--window", "0.1",
+    assert main(["bench", str(tiny.path), "--variant", "tflite-fp32", "--duration", "0.32", "--window", "0.1",
                  "--warmup", "2", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     points = json.loads(out.read_text())["results"][0]["timeline"]
-    assert [p["complete"] for p in points] == [True] * (len(points) - 1) + [False] and len(points) >= 3
-    assert text.count("p50 so far") == len(points) and "(partial window, not judged)" in text
+    # a window is complete when it spans 95% of --window; the run's end cuts the last one short, unless the
+    # machine stalled past the end (a loaded CI host can): judge the rule, not the scheduler
+    assert len(points) >= 3 and all(p["complete"] for p in points[:-1])
+    assert all(p["complete"] == (p["window_s"] > 0.095) for p in points if abs(p["window_s"] - 0.095) > 0.001)
+    assert text.count("p50 so far") == len(points)
+    assert ("(partial window, not judged)" in text) == (not points[-1]["complete"])
     verdict = json.loads(out.read_text())["results"][0]["sustained"]
-    assert verdict["complete_windows"] == len(points) - 1 and not verdict["throttling_suspected"]
+    assert verdict["complete_windows"] == sum(p["complete"] for p in points) and not verdict["throttling_suspected"]
     assert "no throttling evidence; latency drift" in text and "THROTTLING" not in text
 
 
