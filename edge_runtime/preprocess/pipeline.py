@@ -69,6 +69,8 @@ class Pipeline:
                     f"{', '.join(op.params) or '(none)'}"
                 )
             params = {**op.defaults, **{k: _load_value(v, base_dir, op.name, k) for k, v in given.items()}}
+            for key in op.state:
+                params[key] = _state_value(params[key], op.name, key)
             if op.validate is not None:
                 op.validate(**{k: v for k, v in params.items() if k not in op.state})
             steps.append(Step(op, params))
@@ -182,6 +184,20 @@ def _load_value(value: Any, base_dir, op: str, key: str) -> Any:
             return files.read_npy(value["npy"])
         except BundleError as exc:
             raise BundleError(f"{op}: cannot read {key}: {exc}") from exc
+    return value
+
+
+def _state_value(value: Any, op: str, key: str) -> Any:
+    """Fitted state as a finite float array (None: not fitted yet); anything else is refused here, not mid-predict."""
+    if value is None:
+        return None
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nesting
+        array = None
+    if array is None or array.dtype.kind not in "iuf" or not np.isfinite(array).all():
+        raise ConfigError(f"{op}: expected fitted {key} as finite numbers (a number, nested lists or .npy). "
+                          f"Received: {_short(value)}")
     return value
 
 

@@ -34,8 +34,10 @@ def skew(x):
     cols, rows = centred_tables(h, w)
     per_row = matmul_last(tf.reshape(x, [-1, h, w]), cols)  # (N, H, [sum I, sum x I])
     m = matmul_last(tf.transpose(per_row, [0, 2, 1]), rows)  # (N, [sum I, sum x I], [1, y, y^2])
-    m00, m01, m02 = m[:, 0, 0:1], m[:, 0, 1:2], m[:, 0, 2:3]
-    m10, m11 = m[:, 1, 0:1], m[:, 1, 1:2]
+    # 2-D slices of a flat (N, 6): XNNPACK does not take a STRIDED_SLICE that drops an axis, and
+    # five such slices here split the model into two partitions
+    m = tf.reshape(m, [-1, 6])
+    m00, m01, m02, m10, m11 = (m[:, i : i + 1] for i in range(5))
     has_mass = positive(m00)
     mass = m00 * has_mass + (1.0 - has_mass)  # where(m00 > 0, m00, 1)
     mu02 = m02 - m01 * m01 / mass

@@ -36,6 +36,9 @@ EXACT_PRECISIONS = {"int8"}
 #: evaluated samples changing class (a sample on a decision boundary may tip over on another CPU's kernels)
 FLOAT_ATOL = 1e-4
 FLOAT_FLIPS = 0.002
+#: an int8 model with the preprocessing compiled in (``-in-model``) computes its float stages before quantizing,
+#: so a last-bit float difference can move a quantized output: allowed 3 output steps (measured: 2, the hybrid's)
+IN_MODEL_INT8_ATOL = 3 / 256
 PREDICT_IMAGES = 24
 #: the workstation side of `edgenn deploy` (an sshd fleet, a wheelhouse from a package index): not device code;
 #: `make test` runs it natively
@@ -144,6 +147,7 @@ def build_wheelhouse(share: Path, reuse: bool = False) -> float:
     shutil.copytree(CHECKOUT / "tests" / "edge_runtime", tests / "edge_runtime",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(CHECKOUT / "tests" / "__init__.py", tests / "__init__.py")
+    shutil.copytree(CHECKOUT / "configs", share / "src" / "configs")  # the example configs some tests read
     return sum(w.stat().st_size for w in wheels) / 1e6
 
 
@@ -191,19 +195,21 @@ def compare(x86: dict, emulated: dict[str, dict]) -> tuple[list[list[str]], list
     """One row per (bundle, model): x86 accuracy, each CPU's accuracy and agreement; and the failures."""
     rows, failures = [], []
     for (name, model_id, precision), ref in x86["predict"].items():
-        exact = precision in EXACT_PRECISIONS
+        in_model = model_id.endswith("-in-model")
+        exact = precision in EXACT_PRECISIONS and not in_model
+        atol = IN_MODEL_INT8_ATOL if precision in EXACT_PRECISIONS and in_model else FLOAT_ATOL
         ref_eval = next(r for r in x86["evaluate"][name]["results"] if r["model_id"] == model_id)
-        row = [name, model_id, "exact" if exact else "float", f"{ref_eval['accuracy']:.4f}"]
+        row = [name, model_id, "exact" if exact else f"<={atol:.0e}", f"{ref_eval['accuracy']:.4f}"]
         for cpu, res in emulated.items():
             ev = next(r for r in res["evaluate"][name]["results"] if r["model_id"] == model_id)
             a, b = np.array(ref_eval["confusion"]), np.array(ev["confusion"])
             moved = int(np.abs(a - b).sum()) // 2  # samples counted in another cell
             diff = float(np.abs(probabilities(ref) - probabilities(res["predict"][(name, model_id, precision)])).max())
-            ok = (moved == 0 and diff == 0.0) if exact else (moved <= FLOAT_FLIPS * a.sum() and diff <= FLOAT_ATOL)
+            ok = (moved == 0 and diff == 0.0) if exact else (moved <= FLOAT_FLIPS * a.sum() and diff <= atol)
             row += [f"{ev['accuracy']:.4f}", f"{moved}", f"{diff:.1e}", "ok" if ok else "DIFFERENT"]
             if not ok:
                 failures.append(f"{cpu} {name} {model_id}: {moved} samples moved in the confusion matrix, "
-                                f"max |dp| {diff:.2e} (allowed: {'none' if exact else f'{FLOAT_ATOL} and {FLOAT_FLIPS:.1%}'})")
+                                f"max |dp| {diff:.2e} (allowed: {'none' if exact else f'{atol:.1e} and {FLOAT_FLIPS:.1%}'})")
         rows.append(row)
     for name, text in x86["inspect"].items():
         for cpu, res in emulated.items():
@@ -314,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     if failures:
         print("\ntest-arm64: FAILED\n  " + "\n  ".join(failures))
         return 1
-    print(f"\ntest-arm64: passed (int8 identical to x86; float within {FLOAT_ATOL} and {FLOAT_FLIPS:.1%})")
+    print(f"\ntest-arm64: passed (int8 identical to x86; float within {FLOAT_ATOL}, int8 -in-model within 3/256; at most {FLOAT_FLIPS:.1%} of samples moved)")
     return 0
 
 

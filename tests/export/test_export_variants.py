@@ -7,6 +7,7 @@ import pytest
 from edge_runtime.manifest import read_manifest, verify_files
 from export.config import ExportConfig
 from export.exporter import export_run
+from export.in_model import PRECISIONS as IN_MODEL_PRECISIONS
 from export.variants import VARIANTS
 
 ALL = tuple(VARIANTS)
@@ -59,6 +60,9 @@ def test_every_variant_of_a_cnn_converts_and_validates(cnn_run, tmp_path):
     manifest = export_run(cnn_run, tmp_path / "bundle", config, log=lambda _: None)
     models = _by_id(manifest)
     expected = {f"{fmt}-{name}" for name, v in VARIANTS.items() for fmt in v.targets}
+    # every variant of a precision with an in-model form gets its raw-frame twin (scale in the graph)
+    expected |= {f"{fmt}-{name}-in-model" for name, v in VARIANTS.items() for fmt, t in v.targets.items()
+                 if t.precision in IN_MODEL_PRECISIONS}
     assert set(models) == expected
     for model in models.values():
         assert model["validation"]["passed"], model["id"]

@@ -51,6 +51,7 @@ def test_every_variant_gets_an_in_model_twin_that_passes_validation(hybrid_bundl
     analysis = by_id["tflite-fp32-in-model"]["analysis"]
     assert not {"ATAN2", "GATHER", "GATHER_ND"} & set(analysis["ops"])
     assert analysis["outside_xnnpack"] == {"CAST": 1}  # the uint8 frame's one cast; all else is delegated
+    assert analysis["ops"]["DELEGATE"] == 1  # in one XNNPACK partition
     assert analysis["macs"] == by_id["tflite-fp32"]["analysis"]["macs"]  # the network's, as for the host model
 
 

@@ -88,3 +88,12 @@ def test_a_spec_that_is_not_a_list_of_dicts_is_a_config_error(spec):
 def test_bad_parameters_fail_at_from_spec_naming_parameter_value_and_allowed(step, message):
     with pytest.raises(ConfigError, match=message):
         Pipeline.from_spec([step])
+
+
+@pytest.mark.parametrize("bad", [{"x": 1}, "0.5", [1.0, float("nan")], [[1.0], [True, "a"]], float("inf")])
+def test_fitted_state_that_is_not_finite_numbers_is_refused_when_read_not_mid_predict(bad):
+    # found by the manifest fuzz target: a dict as standardize's mean failed inside predict with a TypeError
+    with pytest.raises(ConfigError, match="standardize: expected fitted mean as finite numbers"):
+        Pipeline.from_spec([{"op": "standardize", "mean": bad, "std": 1.0}])
+    fitted = Pipeline.from_spec([{"op": "standardize", "mean": [[0.5]], "std": 2.0}])
+    assert fitted.transform(np.ones((1, 1, 1, 1), np.float32)).item() == 0.25

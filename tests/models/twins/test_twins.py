@@ -3,8 +3,9 @@
 Inputs: real digits (MNIST-5k, a stratified 1,000) and Hypothesis-generated uint8 images. The
 tolerances are absolute, in the op's output units:
 - scale, flatten: exact (the same float32 division; a reshape).
-- deskew: 1e-3 grey levels on 0-255 input. The twin's skew and shifts are float32 where the numpy
-  op uses float64, and it blends (1 - f) a + f b where numpy computes a + f (b - a).
+- deskew: 1e-3 grey levels on 0-255 input (times |skew| when that exceeds 1, as generated noise
+  images do). The twin's skew and shifts are float32 where the numpy op uses float64, and it
+  blends (1 - f) a + f b where numpy computes a + f (b - a).
 - hog interpolated: 1e-5 per feature (features are L2-Hys normalized, <= 0.2 before the last
   normalization). The polynomial atan is within 1.4e-7 rad; the bin weights are continuous in it.
 - hog skimage: 2e-5 per feature where every gradient is a whole multiple of one grey level (raw
@@ -99,8 +100,13 @@ images = arrays(np.uint8, st.tuples(st.integers(14, 32), st.integers(14, 32)).ma
 @given(images)
 def test_twins_match_numpy_on_generated_images(x):
     import models.twins as twins
+    from edge_runtime.preprocess.moments import _moments, _skew
 
-    assert np.abs(_twin(twins, "deskew", x) - OPS["deskew"].fn(x)).max() <= 1e-3
+    # noise images can have skews far beyond a digit's (|skew| ~ 1): the float32 shift error, and
+    # with it the tolerance, grows with |skew|
+    n, h, w, _ = x.shape
+    skew = np.abs(_skew(*_moments(x.reshape(n, h * w), h, w).T)).max()
+    assert np.abs(_twin(twins, "deskew", x) - OPS["deskew"].fn(x)).max() <= 1e-3 * max(1.0, skew)
     xf = x.astype(np.float32)
     for variant, tol in (("interpolated", 1e-5), ("skimage", 2e-5)):
         np.testing.assert_allclose(_twin(twins, "hog", xf, variant=variant), OPS["hog"].fn(xf, variant=variant),
