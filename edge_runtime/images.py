@@ -76,19 +76,27 @@ def load_image(path: str | Path, spec: dict, changes: list[str] | None = None) -
     image already matched), so callers can count and report converted inputs.
     """
     pil = _pil()
+    image = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pil.DecompressionBombWarning)
-            with pil.open(path) as image:
-                image.load()
-                changed = conversion(image.mode, image.size, check_image_spec(spec))
-                if changes is not None and changed:
-                    changes.append(changed)
-                return to_raw(image, spec, name=str(path))
-    except DataError:
-        raise
-    except (OSError, SyntaxError, ValueError, pil.DecompressionBombWarning, pil.DecompressionBombError) as exc:
+            image = pil.open(path)
+            image.load()
+    except Exception as exc:  # noqa: BLE001  a decoder fed hostile bytes raises what it raises (Pillow's TIFF
+        # plugin: TypeError on a bad strip offset, found by the image fuzz target); all mean "not an image"
+        if image is not None:
+            image.close()
         raise DataError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from exc
+    with image:
+        try:
+            changed = conversion(image.mode, image.size, check_image_spec(spec))
+            if changes is not None and changed:
+                changes.append(changed)
+            return to_raw(image, spec, name=str(path))
+        except DataError:
+            raise
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from exc
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:

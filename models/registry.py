@@ -80,16 +80,16 @@ def builders() -> dict[str, Builder]:
     """Every builder, the built-in ones loaded (their modules import TensorFlow lazily)."""
     for module in _BUILTIN_MODULES:
         importlib.import_module(module)
-    return BUILDERS
+    builtin = [m.rsplit(".", 1)[1] for m in _BUILTIN_MODULES]  # simplest first, as in the docs
+    order = [n for n in builtin if n in BUILDERS] + sorted(set(BUILDERS) - set(builtin))
+    return {name: BUILDERS[name] for name in order}  # one order, whichever module registered first
 
 
 def get_builder(name: str) -> Builder:
     """The builder called ``name``; an unknown name lists the known ones."""
     known = builders()
     if name not in known:
-        builtin = [m.rsplit(".", 1)[1] for m in _BUILTIN_MODULES]  # simplest first, as in the docs
-        order = builtin + sorted(set(known) - set(builtin))
-        raise ConfigError(f"Unknown model builder {name!r}. Expected one of: {', '.join(order)}")
+        raise ConfigError(f"Unknown model builder {name!r}. Expected one of: {', '.join(known)}")
     return known[name]
 
 

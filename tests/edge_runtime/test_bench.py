@@ -217,7 +217,7 @@ def test_every_row_s_cold_start_is_measured_the_same_way_in_a_fresh_process(tiny
 def test_a_sustained_run_prints_each_window_and_judges_only_complete_ones(tiny, tmp_path, capsys):
     # no sensors here (a VM): the cut-short last window is printed and recorded, never judged
     out = tmp_path / "sustained.json"
-    assert main(["bench", str(tiny.path), "--variant", "tflite-fp32", "--duration", "0.32", "--window", "0.1",
+    assert main(["bench", str(tiny.path), "--variant", "tflite-fp32", "--duration", "0.5", "--window", "0.1",
                  "--warmup", "2", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     points = json.loads(out.read_text())["results"][0]["timeline"]

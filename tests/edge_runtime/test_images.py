@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -96,3 +98,12 @@ def test_a_missing_path_and_a_non_image_bundle_are_errors(tmp_path):
         expand_paths([tmp_path / "missing.png"])
     with pytest.raises(DataError, match="input.kind='features'"):
         list(iter_images([tmp_path], {"kind": "features", "shape": [10], "dtype": "float32"}))
+
+
+def test_a_tiff_that_makes_pillow_raise_a_type_error_is_an_unreadable_image(tmp_path):
+    # found by the image fuzz target: a strip offset Pillow's TIFF plugin cannot seek to (TypeError, not OSError)
+    crasher = Path(__file__).resolve().parents[1] / "fuzz" / "crashers" / "image"
+    path = tmp_path / "odd.tif"
+    path.write_bytes(next(crasher.glob("crash-eac8*")).read_bytes())
+    with pytest.raises(DataError, match=r"odd\.tif: not a readable image \(TypeError"):
+        load_image(path, GREY)
