@@ -15,6 +15,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.config import load_config
 from pipelines.datasets import rebase, resolve
+from tests.foreground import sigint_default
 from tests.pipelines.conftest import TINY_DIGITS, write_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,7 +115,8 @@ def test_an_interrupted_train_says_that_re_running_resumes(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "train", config, "--out", str(out)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=sigint_default)
     try:
         deadline = time.monotonic() + 180
         while not (out / "history.csv").is_file() and process.poll() is None and time.monotonic() < deadline:

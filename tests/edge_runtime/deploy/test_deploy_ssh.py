@@ -17,6 +17,7 @@ import pytest
 
 from edge_runtime.device import device_facts
 from tests.edge_runtime.deploy.conftest import EVIL_NAME
+from tests.foreground import sigint_default
 
 pytestmark = pytest.mark.slow
 
@@ -154,7 +155,7 @@ def test_ctrl_c_stops_the_bench_on_the_device(fleet, first_deploy, evil_bundle, 
     command = fleet.command("dev-a", "--bundle", str(evil_bundle), "--wheelhouse", str(wheelhouse),
                             "--out", str(fleet.root / "interrupted"), bench=["--duration", "60"])
     proc = subprocess.Popen(command, cwd=fleet.root, env=fleet.env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, preexec_fn=sigint_default)
     try:
         _wait_for(lambda: _bench_processes(device), 120, "the bench to start on dev-a")
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends the deploy (not its ssh children: they must be ended)
