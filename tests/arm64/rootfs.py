@@ -59,10 +59,24 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def _run(cmd: list[str], log, **kw) -> None:
+def _run(cmd: list[str], log, progress=None, **kw) -> None:
+    """``cmd`` with its output in ``log``, each line stamped with the build's elapsed minutes.
+
+    ``progress(line)`` sees debootstrap's "I: ..." lines (retrieving, unpacking, configuring a package), so a
+    caller can show a 10-20 minute build moving.
+    """
     log.write(f"$ {' '.join(cmd)}\n")
     log.flush()
-    subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, **kw)
+    start = time.monotonic()
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                          **kw) as proc:
+        for line in proc.stdout:
+            log.write(f"[{(time.monotonic() - start) / 60:5.1f} min] {line}")
+            log.flush()
+            if progress and line.startswith("I: "):
+                progress(line[3:].strip())
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
 
 
 def ensure_host_tools(log=sys.stderr) -> None:
@@ -78,19 +92,29 @@ def ensure_host_tools(log=sys.stderr) -> None:
         _run(["update-binfmts", "--enable", "qemu-aarch64"], log)
 
 
-def _build(target: Path, log) -> None:
+#: dpkg skips fsync while the tree is built (as mmdebstrap does): a failed build is thrown away whole anyway
+UNSAFE_IO = Path("etc/dpkg/dpkg.cfg.d/edgenn-build-unsafe-io")
+
+
+def _build(target: Path, log, progress=None) -> None:
     """debootstrap in two stages: download and unpack on the host, then the emulated second stage."""
     _run(["debootstrap", "--arch", ARCH, "--variant=minbase", "--foreign",
-          "--include=" + ",".join(PACKAGES), SUITE, str(target), MIRROR], log)
+          "--include=" + ",".join(PACKAGES), SUITE, str(target), MIRROR], log, progress)
     shutil.copy2(QEMU, target / QEMU.relative_to("/"))
-    _run(["chroot", str(target), "/debootstrap/debootstrap", "--second-stage"], log)
+    (target / UNSAFE_IO).parent.mkdir(parents=True, exist_ok=True)
+    (target / UNSAFE_IO).write_text("force-unsafe-io\n")
+    _run(["chroot", str(target), "/debootstrap/debootstrap", "--second-stage"], log, progress)
     for mnt in ("proc", "sys"):  # the second stage may leave its own mounts behind
         subprocess.run(["umount", "-l", str(target / mnt)], stderr=subprocess.DEVNULL, check=False)
     _run(["chroot", str(target), "apt-get", "clean"], log)
+    (target / UNSAFE_IO).unlink()  # the device's dpkg is a normal one
 
 
-def ensure_rootfs(log=sys.stderr) -> Path:
-    """The cached bookworm arm64 tree, built on first use (~10 min); concurrent callers wait on one lock."""
+def ensure_rootfs(log=sys.stderr, progress=None) -> Path:
+    """The cached bookworm arm64 tree, built on first use (~10 min); concurrent callers wait on one lock.
+
+    ``progress(line)`` is called with debootstrap's step lines while a build runs.
+    """
     reason = unavailable_reason()
     if reason:
         raise RootfsUnavailable(reason)
@@ -105,7 +129,7 @@ def ensure_rootfs(log=sys.stderr) -> Path:
         partial = Path(tempfile.mkdtemp(prefix="rootfs.partial-", dir=home))
         start = time.monotonic()
         try:
-            _build(partial, log)
+            _build(partial, log, progress)
         except BaseException:
             for mnt in ("proc", "sys"):
                 subprocess.run(["umount", "-l", str(partial / mnt)], stderr=subprocess.DEVNULL, check=False)

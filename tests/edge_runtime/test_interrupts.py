@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.edge_runtime.bundle_factory import tiny_bundle
-from tests.foreground import sigint_default
+from tests.edge_runtime.foreground import sigint_default
 
 ROOT = Path(__file__).resolve().parents[2]
 

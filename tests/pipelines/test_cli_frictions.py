@@ -15,7 +15,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.config import load_config
 from pipelines.datasets import rebase, resolve
-from tests.foreground import sigint_default
+from tests.edge_runtime.foreground import sigint_default
 from tests.pipelines.conftest import TINY_DIGITS, write_config
 
 REPO = Path(__file__).resolve().parents[2]

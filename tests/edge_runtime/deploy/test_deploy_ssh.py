@@ -17,7 +17,7 @@ import pytest
 
 from edge_runtime.device import device_facts
 from tests.edge_runtime.deploy.conftest import EVIL_NAME
-from tests.foreground import sigint_default
+from tests.edge_runtime.foreground import sigint_default
 
 pytestmark = pytest.mark.slow
 
