@@ -1,7 +1,8 @@
 """``edgenn wheelhouse --platform linux_aarch64 --python 3.11 --out DIR``: everything a device installs offline.
 
-Builds the edgenn wheel from the checkout (or takes ``--wheel``) and downloads every wheel of its edge
-extra for the target (binary wheels only), so a device without internet runs
+Builds the edgenn wheel of this installed edgenn, reproducibly (``edge_runtime.deploy.wheel``, the builder
+``edgenn deploy`` uses), or takes ``--wheel``, and downloads every wheel of its edge extra for the target
+(binary wheels only), so a device without internet runs
 ``pip install --no-index --find-links DIR "edgenn[edge]"``. pip evaluates the extra's ``python_version``
 markers for the interpreter it runs in, not for ``--python-version``, so the download runs under an
 interpreter of the target's Python (found on PATH or in pyenv, or given with ``--interpreter``).
@@ -15,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HELP = ("collect the edgenn wheel and every wheel of its edge extra for a device platform and Python, "
@@ -25,9 +25,6 @@ ARCHES = {"linux_aarch64": "aarch64", "linux_x86_64": "x86_64", "linux_armv7l": 
 #: oldest manylinux glibc a wheel may need, per default: Raspberry Pi OS 12 has 2.36, JetPack 6 (Ubuntu 22.04) 2.35
 DEFAULT_GLIBC = "2.35"
 PROJECT = Path(__file__).resolve().parents[2]
-#: what a checkout copy needs to build the wheel (never .venv, runs or the tests)
-BUILD_IGNORE = shutil.ignore_patterns(".git", ".venv", "runs", "build", "dist", "tests", "benchmarks", "*.egg-info",
-                                      "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis")
 #: output paths checked before the command runs (pipelines.cli.check_outputs)
 OUTPUTS = {"out": "dir"}
 
@@ -39,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="the wheelhouse directory (created)")
     parser.add_argument("--glibc", default=DEFAULT_GLIBC, metavar="X.Y",
                         help="the device's glibc: newest manylinux tag accepted (default: %(default)s)")
-    parser.add_argument("--wheel", metavar="FILE", help="an edgenn wheel to use instead of building the checkout")
+    parser.add_argument("--wheel", metavar="FILE", help="an edgenn wheel to use instead of building this installed edgenn's")
     parser.add_argument("--interpreter", metavar="PYTHON",
                         help="a Python X.Y with pip to resolve with (default: this one, python X.Y on PATH, or pyenv's)")
 
@@ -80,20 +77,6 @@ def find_interpreter(python: str, given: str | None = None) -> str:
                       f"pass --interpreter PYTHON")
 
 
-def build_wheel(out: Path, project: Path = PROJECT) -> Path:
-    """The edgenn wheel built from a copy of the checkout (the checkout itself stays clean)."""
-    from edge_runtime.errors import ConfigError
-
-    if not (project / "pyproject.toml").is_file():
-        raise ConfigError(f"Expected an edgenn checkout with pyproject.toml at {project}. "
-                          "Received: none (an installed edgenn); pass --wheel FILE")
-    with tempfile.TemporaryDirectory(prefix="edgenn-wheel-") as tmp:
-        src = Path(shutil.copytree(project, Path(tmp) / "src", ignore=BUILD_IGNORE))
-        _pip(sys.executable, ["wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out), str(src)])
-    wheels = sorted(out.glob("edgenn-*.whl"), key=lambda p: p.stat().st_mtime)
-    return wheels[-1]
-
-
 def _pip(exe: str, args: list[str]) -> None:
     from edge_runtime.errors import UserError
 
@@ -111,6 +94,8 @@ def collect(out: Path, platform: str, python: str, glibc: str = DEFAULT_GLIBC, w
     exe = find_interpreter(python, interpreter)
     out.mkdir(parents=True, exist_ok=True)
     if wheel is None:
+        from edge_runtime.deploy.wheel import build_wheel
+
         wheel = build_wheel(out)
     elif not wheel.is_file() or not wheel.name.startswith("edgenn-") or wheel.suffix != ".whl":
         raise ConfigError(f"Expected --wheel to be an edgenn-*.whl file. Received: {wheel}")

@@ -388,9 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(work / "chroot", ignore_errors=True)
     share.mkdir(parents=True, exist_ok=True)
-    # the emulated rootfs build is one busy core for 10-20 minutes when cold: the x86 work takes the other
+    # a cold rootfs build keeps one core busy for minutes (4 quiet, 22 under load): the x86 work takes the other
     with ThreadPoolExecutor(2) as pool:
-        log(f"rootfs: reuse or build (cold: 10-20 minutes; log in {work / 'rootfs-build.log'}), "
+        log(f"rootfs: reuse or build (cold: minutes; log in {work / 'rootfs-build.log'}), "
             "x86 work beside it")
         built = pool.submit(timed, build_rootfs, work)
         prepared = prepare_x86(share, args.reuse)
