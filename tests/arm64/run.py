@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -66,8 +67,13 @@ VENV = "/opt/edgenn"
 NOISE = re.compile(r"^(Error in cpuinfo.*|INFO: Created TensorFlow Lite XNNPACK delegate.*)$")
 
 
+_PRINTING = threading.Lock()
+
+
 def log(message: str) -> None:
-    print(f"[test-arm64 {time.strftime('%H:%M:%S')}] {message}", flush=True)
+    """One progress line; a lock keeps the two CPUs' threads from printing into each other's lines."""
+    with _PRINTING:
+        print(f"[test-arm64 {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 def quiet(text: str) -> str:
