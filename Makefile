@@ -49,7 +49,7 @@ PY310 ?= $(lastword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python))
 VENV310 ?= .venv-py310
 $(VENV310)/.edge-$(STAMP_KEY):
 	$(PY310) -m venv $(VENV310)
-	$(VENV310)/bin/python -m pip install --quiet ".[edge]" "pytest==9.2.0"
+	$(VENV310)/bin/python -m pip install --quiet ".[edge]" "$(shell grep "^pytest==" constraints.txt)"
 	touch $@
 
 ifeq ($(PY310),)

@@ -23,7 +23,7 @@ import numpy as np
 
 from edge_runtime.backends.litert import outside_xnnpack
 from edge_runtime.bundle import open_bundle
-from edge_runtime.manifest import in_model_ops
+from edge_runtime.manifest import IN_MODEL_SUFFIX, in_model_ops
 from pipelines.datasets.mnist5k import data_file, read_mnist5k
 
 DEMO = Path("runs/demo/bundles")
@@ -82,7 +82,7 @@ def main(argv=None) -> None:
     print(f"{'bundle':8} {'model':28} {'runs on':10} {'host ops':20} {'e2e p50 us':>10} {'vs host':>8}  outside XNNPACK")
     for name, model, _ in sessions:
         done = in_model_ops(model)
-        base = model["id"].removesuffix("-in-model")
+        base = model["id"].removesuffix(IN_MODEL_SUFFIX)
         host_p50 = p50.get((name, base))
         ratio = f"{host_p50 / p50[(name, model['id'])]:.2f}x" if done and host_p50 else ""
         where = "model" if done else "host"
@@ -116,7 +116,7 @@ def _goals(rows) -> None:
         print(f"goal: hybrid host fastest {hybrid_host:.1f} us / in-model fastest {hybrid_in:.1f} us: "
               f"{hybrid_host / hybrid_in:.2f}x faster (goal >= 4x)")
     for name in ("cnn", "mlp"):
-        pairs = [(mid, p, next((q for n2, m2, d2, q in rows if n2 == name and m2 == mid + "-in-model"), None))
+        pairs = [(mid, p, next((q for n2, m2, d2, q in rows if n2 == name and m2 == mid + IN_MODEL_SUFFIX), None))
                  for n, mid, done, p in rows if n == name and not done]
         slower = [f"{mid} {q / p:.2f}x" for mid, p, q in pairs if q is not None and q > p]
         print(f"goal: {name} in-model no slower than host: "

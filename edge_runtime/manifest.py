@@ -84,6 +84,10 @@ def _input_bound_errors(shape: list) -> list[str]:
     return []
 
 
+#: a model id ending in this is the raw-frame twin of the id without it (export writes it, reports pair by it)
+IN_MODEL_SUFFIX = "-in-model"
+
+
 def in_model_ops(model: dict) -> list[str]:
     """The ops a model entry performs itself (the pipeline's first steps); absent means none."""
     return list(model.get("in_model_ops") or [])

@@ -161,9 +161,9 @@ def _copy_member(archive, zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path
     return written
 
 
-#: what zipfile and its decompressors raise on a corrupt entry (a bad offset seeks to EINVAL)
-_CORRUPT = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, ValueError, NotImplementedError, RuntimeError,
-            OSError)
+#: what zipfile and its decompressors raise on a corrupt entry (a bad offset seeks to EINVAL; RuntimeError
+#: covers zipfile's refusals of unsupported compression or encryption, raised as its subclass NotImplementedError)
+_CORRUPT = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, ValueError, RuntimeError, OSError)
 
 
 def _read(archive, info: zipfile.ZipInfo, action):

@@ -181,8 +181,13 @@ def _in_model_artifact(variant: Variant, fmt: str, sources: _Sources, config: Ex
     head = _head(f"{fmt}-{variant.name}{in_model.SUFFIX}", fmt, f"{variant.name}{in_model.SUFFIX}",
                  target.precision, ops)
 
+    checked: dict[bytes, dict] = {}  # accept() and the entry both need the check: run it once per candidate
+
     def check(data: bytes) -> dict:
-        return _checked(data, head, sources, info, thresholds, f"keras:{variant.source} on the numpy stage", workdir)
+        if data not in checked:
+            checked[data] = _checked(data, head, sources, info, thresholds,
+                                     f"keras:{variant.source} on the numpy stage", workdir)
+        return checked[data]
 
     start = time.perf_counter()
     data, how = in_model.convert(fmt, target.precision, model, sources.run, ops, sources.samples.raw_representative,

@@ -18,10 +18,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from edge_runtime.manifest import IN_MODEL_SUFFIX
 from export.config import ExportConfig
 from export.errors import ExportError
 
-SUFFIX = "-in-model"
+SUFFIX = IN_MODEL_SUFFIX
 #: the Keras layer name of the stage; tensors and nodes under it are kept float when selective
 LAYER = "preprocess"
 #: ops whose int8 quantization is exact enough to try full integer first (pure value scaling)

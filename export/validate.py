@@ -22,6 +22,7 @@ import numpy as np
 
 from edge_runtime.errors import ConfigError
 from edge_runtime.metrics import HEADLINE, agreement, cosine_similarity, max_abs_error, rows
+from edge_runtime.validation import FLOAT_REFERENCE
 
 #: precision -> minimum top-1 agreement, minimum cosine similarity, maximum absolute error.
 #: max_abs_error is relative to max(1, max |reference output|), so it suits probabilities and
@@ -38,7 +39,6 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
 CHECKS = ("top1_agreement", "cosine_similarity", "max_abs_error")
 #: one-sided confidence of the sample-count rule (see :func:`min_samples`)
 CONFIDENCE = 0.95
-FLOAT_REFERENCE = "keras:float"
 
 
 def thresholds_for(precision: str, overrides: dict[str, dict[str, float]] | None = None) -> dict[str, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from edge_runtime.manifest import IN_MODEL_SUFFIX
 from edge_runtime.report import fmt
 from edge_runtime.report.blocks import Section, Svg, Table, Text
 from edge_runtime.report.charts import latency_chart, timeline_chart, tradeoff_chart
@@ -101,9 +102,6 @@ def _verdict_text(verdict: dict) -> Text:
                  f"Recommended: {name(recommended)} ({fmt.us(recommended['p50_us'])} \u00b5s, accuracy "
                  f"{fmt.accuracy(recommended['accuracy'], recommended['accuracy_samples'])}, "
                  f"{fmt.size(recommended['size_bytes'])}); rule: {verdict['rule']}.")
-
-
-IN_MODEL_SUFFIX = "-in-model"
 
 
 def _host_vs_in_model(rows: list[dict]) -> list[Table]:

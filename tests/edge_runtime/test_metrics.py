@@ -16,6 +16,7 @@ from edge_runtime.metrics import (
     predicted_class,
     regression_metrics,
 )
+from tests.edge_runtime.oracles import oracle
 
 RNG = np.random.default_rng(7)
 
@@ -23,7 +24,7 @@ RNG = np.random.default_rng(7)
 @pytest.fixture(scope="module")
 def skm():
     """scikit-learn's metrics, the independent reference (the train extra: absent on an edge-only install)."""
-    return pytest.importorskip("sklearn.metrics")
+    return oracle("sklearn.metrics")
 
 
 def test_classification_matches_scikit_learn(skm):

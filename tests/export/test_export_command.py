@@ -31,10 +31,11 @@ def test_export_then_inspect_prints_every_model(mlp_run, tmp_path, capsys):
     assert "every size and sha256 verified" in text and "scale(divisor=255.0) -> flatten()" in text
 
 
-def test_zip_output_inspects_the_same(mlp_run, tmp_path, capsys):
+def test_zip_output_gets_its_suffix_and_inspects_the_same(mlp_run, tmp_path, capsys):
+    assert export(mlp_run, "--variants", "fp32", "--formats", "tflite", "--out", tmp_path / "b", "--zip") == 0
     out = tmp_path / "b.zip"
-    assert export(mlp_run, "--variants", "fp32", "--formats", "tflite", "--out", out, "--zip") == 0
-    capsys.readouterr()
+    assert not (tmp_path / "b").exists() and out.is_file()
+    assert "b.zip" in capsys.readouterr().err
     assert main(["inspect", str(out)]) == 0
     assert "tflite-fp32" in capsys.readouterr().out
 

@@ -94,10 +94,3 @@ def test_too_few_samples_are_inconclusive_and_the_count_is_shown_everywhere(mlp_
     shown = capsys.readouterr().out
     assert "inconclusive" in shown and "samples: 60 validation" in shown and "w/ float" in shown
 
-
-def test_zip_without_the_suffix_gets_it(mlp_run, tmp_path, capsys):
-    assert main(["export", str(mlp_run), "--variants", "fp32", "--formats", "tflite", "--zip", "--no-in-model",
-                 "--out", str(tmp_path / "bundle")]) == 0
-    assert not (tmp_path / "bundle").exists() and (tmp_path / "bundle.zip").is_file()
-    assert "bundle.zip" in capsys.readouterr().err
-    assert main(["inspect", str(tmp_path / "bundle.zip")]) == 0

@@ -1,7 +1,5 @@
 """Local-file datasets: npz:PATH, idx:DIR and csv:FILE, with their official splits and bad input."""
 
-import gzip
-import struct
 
 import numpy as np
 import pytest
@@ -9,22 +7,12 @@ import pytest
 from edge_runtime.errors import ConfigError, DataError
 from pipelines.datasets import load
 from pipelines.datasets.idx import read_idx
+from tests.pipelines.idxfiles import write_idx
 
 
 def _digits(n, seed, shape=(28, 28)):
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, (n, *shape), dtype=np.uint8), np.tile(np.arange(10, dtype=np.uint8), n // 10)
-
-
-def write_idx(path, array, compress=False):
-    """An IDX file written independently from the reader: header via struct, as in LeCun's spec."""
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    data = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
-    if compress:
-        path = path.with_name(path.name + ".gz")
-        data = gzip.compress(data)
-    path.write_bytes(data)
-    return path
 
 
 def write_mnist_idx(directory, splits=("train", "t10k"), compress=False, n=(100, 20)):
