@@ -80,7 +80,7 @@ def main(argv=None) -> None:
     p50 = {k: float(np.median(v)) / 1e3 for k, v in times.items()}
     rows = []
     print(f"{'bundle':8} {'model':28} {'runs on':10} {'host ops':20} {'e2e p50 us':>10} {'vs host':>8}  outside XNNPACK")
-    for name, model, _ in sessions:
+    for name, model, session in sessions:
         done = in_model_ops(model)
         base = model["id"].removesuffix(IN_MODEL_SUFFIX)
         host_p50 = p50.get((name, base))
@@ -89,15 +89,14 @@ def main(argv=None) -> None:
         outside = outside_xnnpack(model["analysis"].get("ops", {})) if model["format"] == "tflite" else {}
         kind = next((k for k in KINDS if k in name), name)  # mnist_hybrid -> hybrid
         rows.append((kind, model["id"], done, p50[(name, model["id"])]))
-        print(f"{name:8} {model['id']:28} {where:10} {','.join(_host_ops(name, model, sessions)) or '-':20} "
+        print(f"{name:8} {model['id']:28} {where:10} {','.join(_host_ops(session)) or '-':20} "
               f"{p50[(name, model['id'])]:>10.1f} {ratio:>8}  {outside or ''}")
     _goals(rows)
     for b in bundles:
         b.close()
 
 
-def _host_ops(name, model, sessions) -> list[str]:
-    session = next(s for n, m, s in sessions if n == name and m["id"] == model["id"])
+def _host_ops(session) -> list[str]:
     return [step.op.name for step in session.pipeline.steps] if session.pipeline is not None else []
 
 

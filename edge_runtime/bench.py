@@ -51,13 +51,12 @@ def sample_input(bundle, session, batch: int, seed: int = 0) -> np.ndarray:
     if batch * math.prod(sample) > MAX_BATCH_ELEMENTS:
         raise ConfigError(f"Expected --batch x sample size <= {MAX_BATCH_ELEMENTS} elements (checked before "
                           f"allocating). Received: batch={batch} of samples {list(sample)}")
-    if spec is not None:
-        shape = (batch, *spec["shape"])
-        if spec["dtype"] == "uint8":
-            return rng.integers(0, 256, size=shape, dtype=np.uint8)
-        return rng.standard_normal(shape).astype(np.float32)
-    shape = (batch, *[1 if s < 0 else s for s in session.inputs[0].shape[1:]])
-    return rng.random(shape, dtype=np.float32)
+    shape = (batch, *sample)
+    if spec is None:
+        return rng.random(shape, dtype=np.float32)
+    if spec["dtype"] == "uint8":
+        return rng.integers(0, 256, size=shape, dtype=np.uint8)
+    return rng.standard_normal(shape).astype(np.float32)
 
 
 def peak_rss_mb() -> float:

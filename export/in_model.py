@@ -48,16 +48,6 @@ def wrap(network, run, count: int, dtype: str):
     return in_model(network, run.pipeline, {**run.input, "dtype": dtype}, count)
 
 
-def _frames(raw: np.ndarray):
-    """A representative dataset of raw frames in their own dtype (uint8 for a uint8 model input)."""
-
-    def generate():
-        for row in raw:
-            yield [row[None, ...]]
-
-    return generate
-
-
 def _tflite_raw_int8(model, raw: np.ndarray, config: ExportConfig, keep_float: bool) -> bytes:
     """Integer TFLite that takes the raw uint8 frame.
 
@@ -80,7 +70,7 @@ def _tflite_raw_int8(model, raw: np.ndarray, config: ExportConfig, keep_float: b
             c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
             return bytes(c.convert())
         names = _stage_tensors(bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert()))
-        c.representative_dataset = _frames(raw)
+        c.representative_dataset = _representative(raw, dtype=None)  # raw frames: uint8 stays uint8
         c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
         return quantize_keeping_float(c, names)
 

@@ -103,8 +103,9 @@ def unsupported_ops(message: str) -> list[str]:
     return sorted(set(re.findall(r"\btf\.([A-Z][A-Za-z0-9_]*)", message)))
 
 
-def _representative(x: np.ndarray):
-    samples = np.asarray(x, dtype=np.float32)
+def _representative(x: np.ndarray, dtype=np.float32):
+    """The converter's representative dataset: one-sample batches of ``x`` as ``dtype`` (None: its own dtype)."""
+    samples = np.asarray(x, dtype=dtype)
 
     def generate():
         for row in samples:

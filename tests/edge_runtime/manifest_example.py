@@ -1,4 +1,6 @@
-"""A minimal valid manifest, built by hand, for tests of the manifest contract."""
+"""A minimal valid manifest, built by hand, for tests of the manifest contract; a bundle populate step using it."""
+
+import hashlib
 
 SHA = "a" * 64
 
@@ -38,3 +40,19 @@ def example_manifest() -> dict:
         "default_model": "tflite-fp32",
         "tools": {"edgenn": "0.1.0"},
     }
+
+
+def populate_with(payload: bytes, fail: Exception | None = None):
+    """A populate step writing one model file (then failing, if asked) like export_run's."""
+
+    def populate(tmp):
+        (tmp / "models").mkdir()
+        (tmp / "models" / "fp32.tflite").write_bytes(payload)
+        if fail is not None:
+            raise fail
+        manifest = example_manifest()
+        model = manifest["models"][0]
+        model.update(sha256=hashlib.sha256(payload).hexdigest(), size_bytes=len(payload))
+        return manifest
+
+    return populate

@@ -11,25 +11,7 @@ import pytest
 from edge_runtime.errors import BundleError
 from edge_runtime.manifest import read_manifest, verify_files
 from export.bundle import write_bundle
-from tests.edge_runtime.manifest_example import example_manifest
-
-
-def populate_with(payload: bytes, fail: Exception | None = None):
-    """A populate step writing one model file (then failing, if asked) like export_run's."""
-
-    def populate(tmp):
-        (tmp / "models").mkdir()
-        (tmp / "models" / "fp32.tflite").write_bytes(payload)
-        if fail is not None:
-            raise fail
-        import hashlib
-
-        manifest = example_manifest()
-        model = manifest["models"][0]
-        model.update(sha256=hashlib.sha256(payload).hexdigest(), size_bytes=len(payload))
-        return manifest
-
-    return populate
+from tests.edge_runtime.manifest_example import example_manifest, populate_with
 
 
 def leftovers(parent):

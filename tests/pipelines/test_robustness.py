@@ -161,19 +161,10 @@ def test_cli_refuses_what_is_neither_a_run_nor_a_bundle_and_a_bad_eps(tmp_path, 
 
 def _bundle(out, run_dir=None):
     """A real (tiny) bundle at ``out`` written by export's writer, recording ``run_dir`` as its source run."""
-    import hashlib
-
     from export.bundle import write_bundle
-    from tests.edge_runtime.manifest_example import example_manifest
+    from tests.edge_runtime.manifest_example import populate_with
 
-    def populate(tmp):
-        (tmp / "models").mkdir()
-        (tmp / "models" / "fp32.tflite").write_bytes(b"m")
-        manifest = example_manifest()
-        manifest["models"][0].update(sha256=hashlib.sha256(b"m").hexdigest(), size_bytes=1)
-        return manifest
-
-    write_bundle(out, populate, run_dir=run_dir, as_zip=str(out).endswith(".zip"))
+    write_bundle(out, populate_with(b"m"), run_dir=run_dir, as_zip=str(out).endswith(".zip"))
     return out
 
 
